@@ -1,0 +1,54 @@
+"""Run mmpose's stock train/test tool on several CPU processes (gloo), e.g. to check multi-process correctness.
+
+    torchrun --nproc_per_node=2 tools/dist_cpu.py train CONFIG [train.py arguments...]
+    torchrun --nproc_per_node=2 tools/dist_cpu.py test CONFIG CHECKPOINT [test.py arguments...]
+
+On GPUs nothing of this is needed: run mmpose's ``tools/dist_train.sh`` or
+``torchrun ... <mmpose>/.mim/tools/train.py CONFIG --launcher pytorch`` (NCCL) unchanged.
+
+On a CPU-only machine mmengine 0.10.7's ``pytorch`` launcher calls ``torch.cuda.set_device`` and its default
+model wrapper passes ``device_ids=[LOCAL_RANK]`` to ``DistributedDataParallel``; both fail without a GPU.
+This launcher does the two smallest things that avoid them without patching mmengine:
+
+1. it creates the gloo process group from torchrun's environment itself; mmengine's ``Runner.setup_env`` skips its
+   own set-up when a process group already exists;
+2. it appends ``--launcher pytorch`` and ``--cfg-options env_cfg.dist_cfg.backend=gloo
+   model_wrapper_cfg.type=MMDistributedDataParallel model_wrapper_cfg.device_ids=None``: the config's
+   ``device_ids=None`` takes precedence over the runner's default ``[LOCAL_RANK]``, which is what DDP expects for
+   a CPU module.
+
+Then it runs the stock tool file from the installed mmpose package (``mmpose/.mim/tools``) as ``__main__``.
+"""
+import os
+import os.path as osp
+import runpy
+import sys
+
+import mmpose
+import torch.distributed as dist
+
+CPU_DDP_OPTIONS = [
+    '--launcher', 'pytorch', '--cfg-options', 'env_cfg.dist_cfg.backend=gloo',
+    'model_wrapper_cfg.type=MMDistributedDataParallel', 'model_wrapper_cfg.device_ids=None',
+    'model_wrapper_cfg.broadcast_buffers=False'
+]
+
+
+def main() -> None:
+    if len(sys.argv) < 3 or sys.argv[1] not in ('train', 'test'):
+        sys.exit(__doc__)
+    if 'RANK' not in os.environ or 'WORLD_SIZE' not in os.environ:
+        sys.exit('tools/dist_cpu.py must be started by torchrun (RANK/WORLD_SIZE are not set), e.g. '
+                 '`torchrun --nproc_per_node=2 tools/dist_cpu.py train CONFIG`')
+    tool = osp.join(osp.dirname(mmpose.__file__), '.mim', 'tools', f'{sys.argv[1]}.py')
+    dist.init_process_group(backend='gloo')
+    sys.argv = [tool, *sys.argv[2:], *CPU_DDP_OPTIONS]
+    try:
+        runpy.run_path(tool, run_name='__main__')
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+if __name__ == '__main__':
+    main()
