@@ -65,11 +65,14 @@ step "mmpose $(pin mmpose), mmdet $(pin mmdet), openmim $(pin openmim) (without 
     pycocotools shapely terminaltables \
     click colorama model-index pandas requests rich tabulate
 
-step "test tools"
-"${PIP[@]}" pytest
+step "test and lint tools"
+"${PIP[@]}" pytest flake8 isort
 
-step "famipose (this project, editable)"
-"${PIP[@]}" --no-deps --no-build-isolation -e "$ROOT"
+step "famipose (this project, editable, linked with \`setup.py develop\` so that \`mim train famipose\` finds it)"
+# A PEP 660 editable install reports site-packages as the distribution's location, where openmim then looks for
+# famipose_mmpose/.mim/tools and fails; the develop link reports the source tree, as OpenMMLab's own installs do.
+"$VENV/bin/python" -m pip uninstall -y -q famipose 2>/dev/null || true
+(cd "$ROOT" && "$VENV/bin/python" -W ignore setup.py -q develop --no-deps > /dev/null)
 
 step "checking the stack"
 "$VENV/bin/python" - <<'PY'
