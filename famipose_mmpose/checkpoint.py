@@ -25,38 +25,50 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds a Python global outside the allow-list."""
 
 
-def _numpy_globals() -> List[Any]:
-    """The numpy callables and classes that pickled arrays, dtypes and scalars refer to."""
-    # numpy 2 pickles arrays through numpy._core (numpy 1: numpy.core); `np.dtype(...).__class__` are the
-    # numpy.dtypes.*DType classes that numpy 2 writes for each dtype.
-    multiarray = getattr(np, '_core', None)
-    multiarray = multiarray.multiarray if multiarray is not None else np.core.multiarray
-    dtype_classes = [
-        type(np.dtype(code)) for code in ('b', 'B', 'h', 'H', 'i', 'I', 'l', 'L', 'q', 'Q', 'e', 'f', 'd', 'g',
-                                          '?', 'U', 'S', 'O')
-    ]
-    return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype, *dtype_classes]
+# The statistics of a HistoryBuffer that mmengine pickles by reference (``HistoryBuffer.__getstate__`` stores its
+# ``_statistics_methods``; pickle protocol 2 writes each method as ``getattr(HistoryBuffer, 'min')``).
+HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def history_buffer_statistic(owner: Any, name: str) -> Callable:
+    """Stand-in for ``builtins.getattr`` while unpickling: resolves only ``HistoryBuffer.<statistic>``.
+
+    Allowing the real ``getattr`` would let a checkpoint reach any attribute of any allowed object (and from there
+    arbitrary code); this resolves exactly the four references mmengine writes and refuses everything else.
+    """
+    if owner is HistoryBuffer and name in HISTORY_BUFFER_STATISTICS:
+        return getattr(HistoryBuffer, name)
+    raise UnsafeCheckpointError(
+        f'the checkpoint asks for getattr({getattr(owner, "__qualname__", type(owner).__name__)}, {name!r}); '
+        f'only HistoryBuffer.{{{", ".join(HISTORY_BUFFER_STATISTICS)}}} are allowed')
 
 
 def mmengine_checkpoint_globals() -> List[Any]:
-    """Every global, beyond torch's defaults, that mmengine 0.10.7 writes into a checkpoint."""
-    return [*_numpy_globals(), HistoryBuffer]
+    """Every global, beyond torch's defaults, that mmengine 0.10.7 writes into a checkpoint (numpy 2).
 
+    numpy arrays and scalars (dataset meta information, runtime info), :class:`HistoryBuffer` (message hub) and
+    ``builtins.getattr`` restricted to :func:`history_buffer_statistic`.
+    """
+    multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
+    # numpy 2 restores each dtype's state on an instance of its own class (numpy.dtypes.Float64DType, ...)
+    dtype_classes = [type(np.dtype(code)) for code in '?bBhHiIlLqQefdgSUO']
+    return [
+        multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype, *dtype_classes, HistoryBuffer,
+        (history_buffer_statistic, 'builtins.getattr')
+    ]
 
 def allow_mmengine_checkpoint_globals() -> None:
     """Allow-list :func:`mmengine_checkpoint_globals` for ``torch.load(..., weights_only=True)``."""
     torch.serialization.add_safe_globals(mmengine_checkpoint_globals())
 
 
-def _describe_unsafe_globals(filename: str) -> str:
-    try:
-        names = torch.serialization.get_unsafe_globals_in_checkpoint(filename)
-    except Exception:  # the file may not even be a zip checkpoint; the caller reports the original error
-        return 'unknown globals'
-    allowed = {f'{obj.__module__}.{obj.__qualname__}' for obj in torch.serialization.get_safe_globals()
-               if hasattr(obj, '__qualname__')}
-    refused = [name for name in names if name not in allowed]
-    return ', '.join(refused) if refused else ', '.join(names)
+def _unpickler_complaint(err: Exception) -> str:
+    """The part of torch's weights-only error that says which object was refused."""
+    text = str(err)
+    for marker in ('WeightsUnpickler error:', 'from a trusted source.'):  # skip torch's advice to disable the check
+        if marker in text:
+            text = text[text.rindex(marker) + len(marker):]
+    return ' '.join(text.split()).split(' Check the documentation')[0]
 
 
 def load_local_checkpoint(filename: str, map_location: Optional[Union[str, Callable, Dict]] = None) -> Any:
@@ -82,12 +94,11 @@ def load_local_checkpoint(filename: str, map_location: Optional[Union[str, Calla
         return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         raise UnsafeCheckpointError(
-            f'Refusing to load checkpoint {filename!r}: it references Python objects that a weights-only load does '
-            f'not allow ({_describe_unsafe_globals(filename)}). famipose allows torch\'s defaults plus the numpy '
-            'and mmengine objects that mmengine itself writes. Unpickling other objects can run arbitrary code, so '
-            'a file like this is not loaded. If you made it yourself, save it again with tensors and plain '
-            'containers only (for example torch.save({"state_dict": model.state_dict()}, path)). '
-            f'torch said: {str(err).splitlines()[0]}') from err
+            f'Refusing to load checkpoint {filename!r}: it references a Python object that a weights-only load '
+            f'does not allow ({_unpickler_complaint(err)}). famipose allows torch\'s defaults plus exactly the '
+            'numpy and mmengine objects that mmengine itself writes; unpickling anything else can run arbitrary '
+            'code, so the file is not loaded. If you made it yourself, save it again with tensors and plain '
+            'containers only, e.g. torch.save({"state_dict": model.state_dict()}, path).') from err
 
 
 def register_safe_local_loader() -> None:
