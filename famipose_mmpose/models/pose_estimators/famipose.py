@@ -1,0 +1,347 @@
+# Copyright (c) FAMI-Pose MMPose plugin authors. All rights reserved.
+"""The FAMI-Pose video top-down pose estimator."""
+from typing import NamedTuple, Optional, Tuple
+
+import torch
+from torch import Tensor, nn
+
+from mmpose.models.pose_estimators import TopdownPoseEstimator
+from mmpose.registry import MODELS
+from mmpose.utils.typing import (ConfigType, OptConfigType, OptMultiConfig,
+                                 SampleList)
+
+
+class VideoFeatures(NamedTuple):
+    """Intermediate features of one FAMI-Pose forward pass.
+
+    Shapes use B (batch), N (supporting frames), M (LCM outputs: N, or 1 in
+    the released LCM layout), C, H, W (backbone feature).
+
+    Attributes:
+        key (Tensor): (B, C, H, W) key-frame feature ``z_t``.
+        supporting (Tensor): (B, N, C, H, W) raw supporting features.
+        thetas (Tensor, optional): (B, N, 2, 3) GTM transforms
+            (``F.affine_grid`` convention); ``None`` without GTM.
+        coarse (Tensor): (B, N, C, H, W) GTM outputs (``supporting`` without
+            GTM).
+        lcm_source (Tensor, optional): (B, M, C, H, W) the supporting
+            features the LCM calibrated; ``None`` without LCM.
+        aligned (Tensor, optional): (B, M, C, H, W) LCM outputs; ``None``
+            without LCM.
+        enhanced (Tensor): (B, C, H, W) aggregated feature ``z~``.
+    """
+    key: Tensor
+    supporting: Tensor
+    thetas: Optional[Tensor]
+    coarse: Tensor
+    lcm_source: Optional[Tensor]
+    aligned: Optional[Tensor]
+    enhanced: Tensor
+
+
+@MODELS.register_module()
+class FAMIPose(TopdownPoseEstimator):
+    """Video top-down pose estimator `FAMI-Pose`_ (Liu et al., "Temporal
+    Feature Alignment and Mutual Information Maximization for Video-Based
+    Human Pose Estimation", CVPR 2022).
+
+    Input (B, T, 3, H, W) with the key frame at ``inputs[:, 0]`` and the
+    supporting frames at ``inputs[:, 1:]``. The backbone runs once on all
+    B*T crops; from its ``feature_index``-th output (HRNet: the highest
+    resolution branch) the key feature and the supporting features are
+    split. Each supporting feature is coarsely aligned by the GTM, then
+    calibrated by the LCM; the aggregation merges the key feature with the
+    aligned features and the stock heatmap head decodes the result. A
+    (B, 3, H, W) input (or T = 1) is the single-frame model: backbone ->
+    head, no GTM/LCM/aggregation.
+
+    Training returns the head's losses (``loss_kpt``, ``acc_pose``), the MI
+    loss ``loss_mi`` and its unweighted terms as ``mi_<term>`` (logged,
+    not summed: their names do not contain ``loss``). ``predict`` is the
+    stock :meth:`TopdownPoseEstimator.predict`: with
+    ``test_cfg=dict(flip_test=True)`` all T frames are flipped together
+    (``inputs.flip(-1)``) and :meth:`extract_feat` returns the head input
+    for both passes.
+
+    The MI loss decodes features with the head's final 1x1 layer
+    (``head.final_layer``), so ``head.final_layer`` must take the backbone's
+    C channels (FAMI configs: ``HeatmapHead(in_channels=48,
+    deconv_out_channels=None, conv_out_channels=(48, 48, 48),
+    conv_kernel_sizes=(3, 3, 3))``). A single-frame checkpoint (HRNet-W48 +
+    ``HeatmapHead(in_channels=48, deconv_out_channels=None)``) then loads
+    into ``backbone.*`` and ``head.final_layer.*`` by name (non-strict).
+    When the MI loss needs the final heatmaps (``mode='released'`` or
+    ``label_source='pred'``) the head runs a second time on the same
+    features.
+
+    Frozen backbone (``freeze_backbone=True``): its parameters get
+    ``requires_grad=False`` and it runs under ``torch.no_grad()`` (no
+    activations kept). ``backbone_bn_train`` selects its BN behaviour while
+    the model trains: ``False`` keeps the backbone in eval mode (running
+    statistics fixed, the default); ``True`` lets its BN layers follow the
+    model's mode, as in the authors' code (batch statistics, running
+    statistics drift). Every trainable parameter takes part in ``loss`` on
+    video input, so DDP needs no ``find_unused_parameters``; training on
+    single-frame input leaves the GTM/LCM/aggregation unused and then needs
+    ``find_unused_parameters=True``.
+
+    Args:
+        backbone (dict): Backbone config.
+        head (dict): Head config (a ``HeatmapHead``).
+        gtm (dict, optional): GTM config (type ``'GTM'``); ``None``
+            disables it. Defaults to ``None``
+        lcm (dict, optional): LCM config (type ``'LCM'``); ``None``
+            disables it. Defaults to ``None``
+        aggregation (dict, optional): Aggregation config (type
+            ``'FeatureAggregation'``); ``None`` means the paper's element-wise
+            sum. Defaults to ``None``
+        mi_loss (dict, optional): MI loss config (type ``'VSDMILoss'``);
+            ``None`` disables it. Defaults to ``None``
+        neck (dict, optional): Neck applied to the backbone outputs of every
+            frame before the split (trainable even with a frozen backbone).
+            Defaults to ``None``
+        freeze_backbone (bool): Freeze the backbone. Defaults to ``True``
+        backbone_bn_train (bool): With a frozen backbone, keep its BN layers
+            in train mode while the model trains. Defaults to ``False``
+        feature_index (int): Which backbone (or neck) output feeds the
+            temporal modules. Defaults to -1
+        train_cfg (dict, optional): Runtime training config. Defaults to
+            ``None``
+        test_cfg (dict, optional): Runtime test config. Defaults to ``None``
+        data_preprocessor (dict, optional): Data preprocessor config (a
+            ``VideoPoseDataPreprocessor`` for video input). Defaults to
+            ``None``
+        init_cfg (dict, optional): Initialisation config. Defaults to
+            ``None``
+        metainfo (dict, optional): Dataset meta information overriding the
+            data samples'. Defaults to ``None``
+
+    .. _`FAMI-Pose`: https://arxiv.org/abs/2203.15227
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 head: ConfigType,
+                 gtm: OptConfigType = None,
+                 lcm: OptConfigType = None,
+                 aggregation: OptConfigType = None,
+                 mi_loss: OptConfigType = None,
+                 neck: OptConfigType = None,
+                 freeze_backbone: bool = True,
+                 backbone_bn_train: bool = False,
+                 feature_index: int = -1,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None,
+                 metainfo: Optional[dict] = None):
+        if head is None:
+            raise ValueError(
+                'FAMIPose: a head config is required (model.head), e.g. '
+                "dict(type='HeatmapHead', in_channels=48, out_channels=17, "
+                'deconv_out_channels=None, ...).')
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg,
+            metainfo=metainfo)
+        self.gtm = MODELS.build(gtm) if gtm is not None else None
+        self.lcm = MODELS.build(lcm) if lcm is not None else None
+        if aggregation is None:
+            aggregation = dict(type='FeatureAggregation', mode='sum')
+        self.aggregation = MODELS.build(aggregation)
+        self.mi_loss = MODELS.build(mi_loss) if mi_loss is not None else None
+        if self.mi_loss is not None and not isinstance(
+                getattr(self.head, 'final_layer', None), nn.Conv2d):
+            raise ValueError(
+                'FAMIPose: the MI loss decodes features with '
+                'head.final_layer, which must be a Conv2d (a HeatmapHead with '
+                'has_final_layer=True); fix model.head or set '
+                'model.mi_loss=None.')
+
+        self.freeze_backbone = freeze_backbone
+        self.backbone_bn_train = backbone_bn_train
+        self.feature_index = feature_index
+        if freeze_backbone:
+            for param in self.backbone.parameters():
+                param.requires_grad_(False)
+            # the default (eval-mode BN) takes effect immediately
+            self.train(self.training)
+
+    def train(self, mode: bool = True) -> 'FAMIPose':
+        """Set train/eval mode; a frozen backbone stays in eval mode unless
+        ``backbone_bn_train``.
+
+        Args:
+            mode (bool): Train mode. Defaults to ``True``
+
+        Returns:
+            FAMIPose: self.
+        """
+        super().train(mode)
+        if getattr(self, 'freeze_backbone', False) and \
+                not self.backbone_bn_train:
+            self.backbone.eval()
+        return self
+
+    def _extract_frame_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
+        """Backbone (and neck) on a batch of crops.
+
+        Args:
+            inputs (Tensor): (N, 3, H, W) crops.
+
+        Returns:
+            tuple[Tensor]: The backbone's (or neck's) outputs.
+        """
+        if self.freeze_backbone:
+            with torch.no_grad():
+                feats = self.backbone(inputs)
+        else:
+            feats = self.backbone(inputs)
+        if self.with_neck:
+            feats = self.neck(feats)
+        if isinstance(feats, Tensor):
+            feats = (feats, )
+        return tuple(feats)
+
+    def extract_video_feat(self, inputs: Tensor) -> VideoFeatures:
+        """Run backbone, GTM, LCM and aggregation on a video batch.
+
+        Args:
+            inputs (Tensor): (B, T, 3, H, W), key frame first, T >= 2.
+
+        Returns:
+            VideoFeatures: All intermediate features (see its docs).
+        """
+        if inputs.dim() != 5 or inputs.shape[1] < 2:
+            raise ValueError(
+                'FAMIPose.extract_video_feat expects (B, T, 3, H, W) inputs '
+                f'with T >= 2 (key frame first), got {tuple(inputs.shape)}; '
+                'use a VideoPoseDataPreprocessor and a dataset with '
+                'supporting frames.')
+        batch, num_frames = inputs.shape[:2]
+        feat = self._extract_frame_feat(inputs.flatten(0, 1))[
+            self.feature_index]
+        feat = feat.view(batch, num_frames, *feat.shape[1:])
+        key = feat[:, 0].contiguous()
+        supporting = feat[:, 1:].contiguous()
+        num_sup = num_frames - 1
+
+        thetas = None
+        coarse = supporting
+        if self.gtm is not None:
+            flat_key = key.unsqueeze(1).expand_as(supporting).flatten(0, 1)
+            warped, thetas = self.gtm(flat_key, supporting.flatten(0, 1))
+            coarse = warped.view_as(supporting)
+            thetas = thetas.view(batch, num_sup, 2, 3)
+
+        lcm_source = aligned = None
+        if self.lcm is not None:
+            aligned, lcm_source = self.lcm(key, coarse)
+
+        enhanced = self.aggregation(key,
+                                    aligned if aligned is not None else coarse)
+        return VideoFeatures(
+            key=key,
+            supporting=supporting,
+            thetas=thetas,
+            coarse=coarse,
+            lcm_source=lcm_source,
+            aligned=aligned,
+            enhanced=enhanced)
+
+    def extract_feat(self, inputs: Tensor) -> Tuple[Tensor, ...]:
+        """Features for the head.
+
+        Args:
+            inputs (Tensor): (B, T, 3, H, W) video crops, or (B, 3, H, W)
+                single-frame crops.
+
+        Returns:
+            tuple[Tensor]: ``(enhanced,)`` with (B, C, h, w) for video
+            input; the backbone's (neck's) outputs for single-frame input.
+        """
+        if inputs.dim() == 4:
+            return self._extract_frame_feat(inputs)
+        if inputs.dim() == 5:
+            if inputs.shape[1] == 1:
+                return self._extract_frame_feat(inputs[:, 0])
+            return (self.extract_video_feat(inputs).enhanced, )
+        raise ValueError(
+            'FAMIPose expects inputs of shape (B, T, 3, H, W) or (B, 3, H, '
+            f'W), got {tuple(inputs.shape)}.')
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        """Compute the heatmap loss and the MI loss.
+
+        Args:
+            inputs (Tensor): (B, T, 3, H, W) or (B, 3, H, W).
+            data_samples (list[PoseDataSample]): The batch data samples.
+
+        Returns:
+            dict: ``loss_kpt``, ``acc_pose`` (head), ``loss_mi`` and the
+            ``mi_<term>`` values (video input with an MI loss).
+        """
+        if inputs.dim() == 4 or (inputs.dim() == 5 and inputs.shape[1] == 1):
+            return super().loss(inputs, data_samples)
+
+        video_feats = self.extract_video_feat(inputs)
+        feats = (video_feats.enhanced, )
+        losses = dict()
+        losses.update(
+            self.head.loss(feats, data_samples, train_cfg=self.train_cfg))
+        if self.mi_loss is not None:
+            losses.update(self._mi_loss(video_feats, feats, data_samples))
+        return losses
+
+    def _mi_loss(self, video_feats: VideoFeatures, feats: Tuple[Tensor],
+                 data_samples: SampleList) -> dict:
+        """MI loss and its logged terms.
+
+        Args:
+            video_feats (VideoFeatures): Output of
+                :meth:`extract_video_feat`.
+            feats (tuple[Tensor]): The head input.
+            data_samples (list[PoseDataSample]): The batch data samples.
+
+        Returns:
+            dict: ``loss_mi`` and ``mi_<term>`` (detached).
+        """
+        decoder = self.head.final_layer
+        channels = video_feats.key.shape[1]
+        if decoder.in_channels != channels:
+            raise ValueError(
+                f'FAMIPose: head.final_layer takes {decoder.in_channels} '
+                f'channels but the backbone feature has {channels}; the MI '
+                'loss decodes backbone-sized features with it, so set the '
+                "head's conv_out_channels[-1] (or in_channels) to "
+                f'{channels}.')
+        gt_heatmaps = keypoint_weights = pred_heatmaps = None
+        if self.mi_loss.needs_ground_truth:
+            gt_heatmaps = torch.stack(
+                [d.gt_fields.heatmaps for d in data_samples])
+            keypoint_weights = torch.cat([
+                d.gt_instance_labels.keypoint_weights for d in data_samples
+            ])
+        if self.mi_loss.needs_prediction:
+            pred_heatmaps = self.head.forward(feats)
+        support = (
+            video_feats.lcm_source
+            if video_feats.lcm_source is not None else video_feats.coarse)
+        terms = self.mi_loss.compute_terms(
+            decoder,
+            key_feat=video_feats.key,
+            enhanced_feat=video_feats.enhanced,
+            support_feats=support,
+            aligned_feats=video_feats.aligned,
+            gt_heatmaps=gt_heatmaps,
+            keypoint_weights=keypoint_weights,
+            pred_heatmaps=pred_heatmaps)
+        out = dict(loss_mi=self.mi_loss.combine_terms(terms))
+        for name, value in terms.items():
+            out[f'mi_{name}'] = value.detach()
+        return out
