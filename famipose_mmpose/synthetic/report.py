@@ -1,0 +1,202 @@
+"""What the demo reports: PoseTrack AP on the hard frames of a synthetic set, a picture of predictions and the
+training curves.
+
+The synthetic generator records, for every frame, the joints covered by an occluder and whether the frame is
+motion-blurred (``annotations/<split>_hard.json``, see :mod:`famipose_mmpose.synthetic.writer`).  The subsets here
+are sets of frames: the PoseTrack AP of a subset is poseval's AP computed on those frames only (ground truth and
+predictions of the other frames are left out), so it is comparable with the AP of the whole set.
+"""
+import json
+import os.path as osp
+from collections import OrderedDict
+from typing import Dict, List, Mapping, Optional, Sequence, Set
+
+import cv2
+import numpy as np
+
+from ..evaluation.posetrack_ap import (PoseTrackAP, evaluate_posetrack_ap, load_posetrack_folder,
+                                       load_posetrack_video)
+
+#: Frame subsets reported by the demo: name -> description.
+SUBSETS = OrderedDict([
+    ('all', 'every labeled frame'),
+    ('occluded', 'labeled frames where an occluder covers at least one annotated joint'),
+    ('blurred', 'labeled, motion-blurred frames'),
+])
+
+
+def frame_key(file_name: str) -> str:
+    """``<video>/<image>``: how frames of ground truth, predictions and the hard file are matched."""
+    parts = file_name.replace('\\', '/').split('/')
+    return '/'.join(parts[-2:])
+
+
+def hard_frame_keys(hard_file: str) -> Dict[str, Set[str]]:
+    """Frame keys of each subset of :data:`SUBSETS` (``'all'`` is every frame of the file)."""
+    with open(hard_file) as f:
+        images = json.load(f)['images']
+    subsets: Dict[str, Set[str]] = {name: set() for name in SUBSETS}
+    for image in images:
+        key = frame_key(image['file_name'])
+        subsets['all'].add(key)
+        if any(person['occluded_joints'] for person in image['people']):
+            subsets['occluded'].add(key)
+        if image['blurred']:
+            subsets['blurred'].add(key)
+    return subsets
+
+
+def load_predictions(gt_dir: str, pred_dir: str) -> Dict[str, list]:
+    """The prediction frames of every ground-truth video (one ``<video>.json`` per video in ``pred_dir``)."""
+    preds = OrderedDict()
+    for name in sorted(load_posetrack_folder(gt_dir, require_head_box=True)):
+        path = osp.join(pred_dir, name + '.json')
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'Prediction file {path!r} is missing: every ground-truth video of {gt_dir!r} '
+                                    'needs one (the PoseTrack metric writes them into its out_dir).')
+        with open(path) as f:
+            preds[name] = load_posetrack_video(json.load(f), path, require_head_box=False)
+    return preds
+
+
+def subset_ap(gt_dir: str, pred_dir: str, hard_file: str) -> 'OrderedDict[str, PoseTrackAP]':
+    """PoseTrack AP of the predictions in ``pred_dir`` on each subset of :data:`SUBSETS`.
+
+    Args:
+        gt_dir (str): Folder of per-video ground-truth files (``annotations/val``).
+        pred_dir (str): Folder of per-video prediction files written by ``PoseTrackAPMetric``.
+        hard_file (str): The synthetic set's ``annotations/val_hard.json``.
+
+    Returns:
+        OrderedDict[str, PoseTrackAP]: One result per subset.
+    """
+    gt_videos = load_posetrack_folder(gt_dir, require_head_box=True)
+    pred_videos = load_predictions(gt_dir, pred_dir)
+    results = OrderedDict()
+    for name, keys in hard_frame_keys(hard_file).items():
+        gt_sub, pred_sub = OrderedDict(), OrderedDict()
+        for video, gt_frames in gt_videos.items():
+            pred_by_key = {frame_key(frame.file_name): frame for frame in pred_videos[video]}
+            kept = [frame for frame in gt_frames if frame_key(frame.file_name) in keys and frame.people]
+            gt_sub[video] = kept
+            pred_sub[video] = [pred_by_key[frame_key(frame.file_name)] for frame in kept]
+        results[name] = evaluate_posetrack_ap(gt_sub, pred_sub)
+    return results
+
+
+def format_ap_table(results: Mapping[str, Mapping[str, PoseTrackAP]], subsets: Sequence[str] = tuple(SUBSETS)) -> str:
+    """A markdown table: one row per (model, subset), columns Head ... Ankle, Total."""
+    models = list(results)
+    parts = list(next(iter(results[models[0]].values())).parts)
+    lines = ['| model | frames | ' + ' | '.join(parts) + ' |', '|---|---|' + '---|' * len(parts)]
+    for subset in subsets:
+        for model in models:
+            ap = results[model][subset]
+            lines.append(f'| {model} | {subset} | ' + ' | '.join(f'{ap.parts[p]:.1f}' for p in parts) + ' |')
+    return '\n'.join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pictures
+# ---------------------------------------------------------------------------------------------------------------
+
+#: PoseTrack skeleton (0-based joint indices) drawn in the pictures.
+SKELETON = [(15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7), (6, 8), (7, 9),
+            (8, 10), (1, 2), (0, 1), (0, 2)]
+
+
+def _people_of(frame_json: Mapping, image_id) -> List[np.ndarray]:
+    return [
+        np.asarray(ann['keypoints'], dtype=float).reshape(-1, 3) for ann in frame_json['annotations']
+        if ann['image_id'] == image_id
+    ]
+
+
+def draw_people(img: np.ndarray, people: Sequence[np.ndarray], color, score_thr: float = 0.0) -> np.ndarray:
+    """Draw (17, 3) keypoint arrays (x, y, visibility-or-score) on a copy of ``img``."""
+    out = img.copy()
+    for kpts in people:
+        ok = kpts[:, 2] > score_thr
+        for a, b in SKELETON:
+            if ok[a] and ok[b]:
+                cv2.line(out, tuple(int(v) for v in kpts[a, :2]), tuple(int(v) for v in kpts[b, :2]), color, 1,
+                         cv2.LINE_AA)
+        for x, y in kpts[ok, :2]:
+            cv2.circle(out, (int(x), int(y)), 2, color, -1, cv2.LINE_AA)
+    return out
+
+
+def comparison_strip(data_root: str,
+                     gt_file: str,
+                     pred_files: Mapping[str, str],
+                     frame_indices: Sequence[int],
+                     out_path: str,
+                     score_thr: float = 0.2,
+                     scale: int = 2) -> str:
+    """Rows: ground truth, then one row per model; columns: the given frames of one video. Saves a PNG.
+
+    Args:
+        data_root (str): Data root the frame ``file_name`` entries are relative to.
+        gt_file (str): The video's ground-truth json.
+        pred_files (Mapping[str, str]): Model name -> that model's prediction json of the same video.
+        frame_indices (Sequence[int]): Positions in the video's ``images`` list to show (labeled frames).
+        out_path (str): The PNG to write.
+        score_thr (float): Joints with a lower score are not drawn. Defaults to 0.2.
+        scale (int): Upscaling of the frames. Defaults to 2.
+    """
+    with open(gt_file) as f:
+        gt = json.load(f)
+    preds = {}
+    for name, path in pred_files.items():
+        with open(path) as f:
+            preds[name] = json.load(f)
+    rows = []
+    for row_name, source, color, thr in [('ground truth', gt, (0, 255, 0), 0.0)] + [
+        (name, pred, c, score_thr) for (name, pred), c in zip(preds.items(), [(0, 128, 255), (255, 64, 255)])
+    ]:
+        tiles = []
+        for idx in frame_indices:
+            image = gt['images'][idx]
+            img = cv2.imread(osp.join(data_root, image['file_name']))
+            if img is None:
+                raise FileNotFoundError(f'Frame {image["file_name"]!r} of {gt_file!r} is missing under '
+                                        f'{data_root!r}.')
+            source_image = source['images'][idx]
+            tile = draw_people(img, _people_of(source, source_image['id']), color, thr)
+            tile = cv2.resize(tile, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+            cv2.putText(tile, f'{row_name}  frame {osp.basename(image["file_name"])}', (4, 14),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
+            tiles.append(tile)
+        rows.append(np.concatenate(tiles, axis=1))
+    cv2.imwrite(out_path, np.concatenate(rows, axis=0))
+    return out_path
+
+
+def plot_training_curves(scalar_files: Mapping[str, str], out_path: str) -> Optional[str]:
+    """Plot the training loss and validation Total AP of each run (mmengine ``vis_data/scalars.json``)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, (ax_loss, ax_ap) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for name, path in scalar_files.items():
+        with open(path) as f:
+            records = [json.loads(line) for line in f if line.strip()]
+        train = [r for r in records if 'loss_kpt' in r]
+        val = [r for r in records if 'posetrack/Total AP' in r]
+        ax_loss.plot([r['iter'] for r in train], [r['loss_kpt'] for r in train], label=f'{name} loss_kpt')
+        if any('loss_mi' in r for r in train):
+            ax_loss.plot([r['iter'] for r in train if 'loss_mi' in r], [r['loss_mi'] for r in train if 'loss_mi' in r],
+                         '--', label=f'{name} loss_mi')
+        ax_ap.plot([r['step'] for r in val], [r['posetrack/Total AP'] for r in val], 'o-', label=name)
+    ax_loss.set_yscale('log')
+    ax_loss.set_xlabel('iteration')
+    ax_loss.set_title('training loss')
+    ax_loss.legend(fontsize=7)
+    ax_ap.set_xlabel('epoch')
+    ax_ap.set_title('validation PoseTrack Total AP')
+    ax_ap.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+    return out_path

@@ -1,0 +1,236 @@
+"""The embedded demo: does looking at neighbouring frames help?  (``make demo``; ``make bench`` for several seeds)
+
+1. generates a synthetic PoseTrack18-format video set (occluders, overlapping people, motion blur);
+2. stage 1: trains the single-frame baseline (stock ``TopdownPoseEstimator``) with mmpose's stock ``tools/train.py``;
+3. stage 2: trains FAMI-Pose on top of it (frozen stage-1 backbone, ``load_from`` the stage-1 checkpoint);
+4. tests both with mmpose's stock ``tools/test.py`` (detected boxes) and writes their PoseTrack prediction files;
+5. reports PoseTrack AP per joint group for both models on all labeled frames and on the occluded / blurred ones,
+   draws both models' predictions against the ground truth on a hard clip, and plots the training curves.
+
+Everything goes under ``--work-dir``; a stage whose outputs exist is not run again (``--force`` reruns).
+Extra ``--fami-options`` go to the FAMI-Pose config (ablations, e.g. ``model.gtm=None``).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import time
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+STAGE1_CONFIG = osp.join(REPO, 'configs', 'synthetic', 'td-hm_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py')
+FAMI_CONFIG = osp.join(REPO, 'configs', 'synthetic', 'famipose_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py')
+
+#: Budgets: data set size (generator options) and epochs of each stage.
+PRESETS = {
+    'demo':
+    dict(
+        data=dict(preset='demo', num_train_videos=16, num_val_videos=8, frames_per_video=30),
+        stage1_epochs=10,
+        stage2_epochs=4,
+        seeds=[0]),
+    'bench':
+    dict(
+        data=dict(preset='demo', num_train_videos=32, num_val_videos=12, frames_per_video=40),
+        stage1_epochs=16,
+        stage2_epochs=8,
+        seeds=[0, 1, 2]),
+}
+
+
+def log(message: str) -> None:
+    print(f'[demo {time.strftime("%H:%M:%S")}] {message}', flush=True)
+
+
+def run_stock_tool(args: List[str], log_file: str) -> None:
+    """Run a command, keep its full output in ``log_file`` and echo the progress lines."""
+    log(' '.join(osp.relpath(a, REPO) if a.startswith(REPO) else a for a in args[:4]) + ' ...')
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    with open(log_file, 'w') as out:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        for line in proc.stdout:
+            out.write(line)
+            if 'Epoch(train)' in line or 'PoseTrack AP:' in line or 'Error' in line:
+                print('    ' + line.split(' - mmengine - INFO - ')[-1].rstrip()[:160], flush=True)
+        proc.wait()
+    if proc.returncode != 0:
+        with open(log_file) as f:
+            tail = f.read()[-3000:]
+        raise SystemExit(f'{args[1]} failed (exit {proc.returncode}); full log: {log_file}\n{tail}')
+
+
+def data_options(root: str, pred_dir: Optional[str] = None) -> List[str]:
+    root = root.rstrip('/') + '/'
+    options = [f'train_dataloader.dataset.data_root={root}']
+    for split in ('val', 'test'):
+        options += [
+            f'{split}_dataloader.dataset.data_root={root}',
+            f'{split}_dataloader.dataset.bbox_file={root}annotations/posetrack18_val_human_detections.json',
+            f'{split}_evaluator.gt_dir={root}annotations/val/'
+        ]
+    if pred_dir is not None:
+        options.append(f'test_evaluator.out_dir={pred_dir}')
+    return options
+
+
+def best_checkpoint(work_dir: str) -> str:
+    candidates = sorted(f for f in os.listdir(work_dir) if f.startswith('best_') and f.endswith('.pth'))
+    if not candidates:
+        with open(osp.join(work_dir, 'last_checkpoint')) as f:
+            return f.read().strip()
+    return osp.join(work_dir, candidates[-1])
+
+
+def scalars_file(work_dir: str) -> str:
+    runs = sorted(d for d in os.listdir(work_dir) if osp.isfile(osp.join(work_dir, d, 'vis_data', 'scalars.json')))
+    return osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')
+
+
+def train(config: str, work_dir: str, epochs: int, seed: int, root: str, extra: Sequence[str], force: bool) -> str:
+    done = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(done) and not force:
+        log(f'{osp.relpath(work_dir)} is trained already (--force to retrain)')
+        return best_checkpoint(work_dir)
+    os.makedirs(work_dir, exist_ok=True)
+    tool = osp.join(REPO, 'tools', 'train.py')  # mmpose's stock tools/train.py, run unchanged
+    run_stock_tool([
+        sys.executable, tool, config, '--work-dir', work_dir, '--cfg-options', *data_options(root),
+        f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={max(1, epochs // 4)}',
+        f'default_hooks.checkpoint.interval={max(1, epochs // 4)}', f'param_scheduler.1.end={epochs}',
+        f'param_scheduler.1.milestones=[{int(epochs * 2 / 3)},{int(epochs * 0.9)}]', f'randomness.seed={seed}',
+        *extra
+    ], osp.join(work_dir, 'train.log'))
+    return best_checkpoint(work_dir)
+
+
+def test(config: str, checkpoint: str, work_dir: str, root: str, extra: Sequence[str], force: bool) -> str:
+    pred_dir = osp.join(work_dir, 'predictions')
+    if osp.isdir(pred_dir) and os.listdir(pred_dir) and not force:
+        return pred_dir
+    tool = osp.join(REPO, 'tools', 'test.py')
+    run_stock_tool([
+        sys.executable, tool, config, checkpoint, '--work-dir',
+        osp.join(work_dir, 'test'), '--cfg-options', *data_options(root, pred_dir), *extra
+    ], osp.join(work_dir, 'test.log'))
+    return pred_dir
+
+
+def pick_hard_clip(hard_file: str, gt_dir: str, length: int = 4):
+    """The video and the labeled frame positions with the most occluded joints in ``length`` consecutive ones."""
+    with open(hard_file) as f:
+        images = json.load(f)['images']
+    best = None
+    by_video: Dict[str, list] = OrderedDict()
+    for image in images:
+        by_video.setdefault(image['video'], []).append(image)
+    for video, frames in by_video.items():
+        with open(osp.join(gt_dir, video + '.json')) as f:
+            gt_images = json.load(f)['images']
+        labeled = [i for i, image in enumerate(gt_images) if image.get('is_labeled', True)]
+        hardness = {
+            frame['frame_index']: sum(len(p['occluded_joints']) for p in frame['people']) + 3 * frame['blurred']
+            for frame in frames
+        }
+        for start in range(0, max(1, len(labeled) - length + 1)):
+            window = labeled[start:start + length]
+            score = sum(hardness.get(i, 0) for i in window)
+            if best is None or score > best[0]:
+                best = (score, video, window)
+    return best[1], best[2]
+
+
+def report(root: str, runs: Dict[str, Dict[str, str]], out_dir: str) -> Dict[str, Dict[str, float]]:
+    from famipose_mmpose.synthetic.report import (comparison_strip, format_ap_table, plot_training_curves,
+                                                  subset_ap)
+    gt_dir = osp.join(root, 'annotations', 'val')
+    hard_file = osp.join(root, 'annotations', 'val_hard.json')
+    results = OrderedDict((name, subset_ap(gt_dir, run['pred_dir'], hard_file)) for name, run in runs.items())
+    table = format_ap_table(results)
+    print('\n' + table + '\n', flush=True)
+    with open(osp.join(out_dir, 'results.md'), 'w') as f:
+        f.write(table + '\n')
+    video, frames = pick_hard_clip(hard_file, gt_dir)
+    strip = comparison_strip(root, osp.join(gt_dir, video + '.json'),
+                             {name: osp.join(run['pred_dir'], video + '.json')
+                              for name, run in runs.items()}, frames, osp.join(out_dir, 'predictions_hard_clip.png'))
+    curves = plot_training_curves({name: run['scalars'] for name, run in runs.items()},
+                                  osp.join(out_dir, 'training_curves.png'))
+    log(f'table: {osp.join(out_dir, "results.md")}; picture: {strip}; curves: {curves}')
+    return {name: {subset: ap.parts['Total'] for subset, ap in result.items()} for name, result in results.items()}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--work-dir', default='work_dirs/demo')
+    parser.add_argument('--preset', choices=sorted(PRESETS), default='demo')
+    parser.add_argument('--seeds', type=int, nargs='+', help='training seeds (default: the preset\'s)')
+    parser.add_argument('--stage1-epochs', type=int)
+    parser.add_argument('--stage2-epochs', type=int)
+    parser.add_argument('--data-seed', type=int, default=0)
+    parser.add_argument('--fami-options', nargs='+', default=[], help='extra --cfg-options for FAMI-Pose')
+    parser.add_argument('--force', action='store_true', help='rerun stages whose outputs exist')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    preset = PRESETS[args.preset]
+    seeds = args.seeds or preset['seeds']
+    stage1_epochs = args.stage1_epochs or preset['stage1_epochs']
+    stage2_epochs = args.stage2_epochs or preset['stage2_epochs']
+    work_dir = osp.abspath(args.work_dir)
+    os.makedirs(work_dir, exist_ok=True)
+    start = time.time()
+
+    root = osp.join(work_dir, 'data')
+    if not osp.isfile(osp.join(root, 'annotations', 'val_hard.json')):
+        from famipose_mmpose.synthetic import generate_dataset
+        log(f'generating the synthetic video set in {root} ({preset["data"]})')
+        summary = generate_dataset(root, seed=args.data_seed, **preset['data'])
+        log(f'generated: {json.dumps(summary)[:300]}')
+    else:
+        log(f'using the synthetic set in {root}')
+
+    gains = []
+    for seed in seeds:
+        seed_dir = osp.join(work_dir, f'seed{seed}')
+        log(f'--- seed {seed}: stage 1, single-frame baseline ({stage1_epochs} epochs)')
+        stage1_dir = osp.join(seed_dir, 'stage1_single_frame')
+        stage1_ckpt = train(STAGE1_CONFIG, stage1_dir, stage1_epochs, seed, root, [], args.force)
+        log(f'--- seed {seed}: stage 2, FAMI-Pose on the frozen stage-1 backbone ({stage2_epochs} epochs)')
+        fami_dir = osp.join(seed_dir, 'stage2_famipose')
+        fami_ckpt = train(FAMI_CONFIG, fami_dir, stage2_epochs, seed, root, [f'load_from={stage1_ckpt}'] +
+                          args.fami_options, args.force)
+        log(f'--- seed {seed}: testing both with the stock tools/test.py')
+        runs = OrderedDict()
+        runs['single-frame'] = dict(
+            pred_dir=test(STAGE1_CONFIG, stage1_ckpt, stage1_dir, root, [], args.force),
+            scalars=scalars_file(stage1_dir))
+        runs['FAMI-Pose'] = dict(
+            pred_dir=test(FAMI_CONFIG, fami_ckpt, fami_dir, root, args.fami_options, args.force),
+            scalars=scalars_file(fami_dir))
+        totals = report(root, runs, seed_dir)
+        gains.append({subset: totals['FAMI-Pose'][subset] - totals['single-frame'][subset] for subset in totals['FAMI-Pose']})
+
+    lines = ['| frames | FAMI-Pose minus single-frame, Total AP (mean ± std over seeds ' + ', '.join(map(str, seeds)) +
+             ') |', '|---|---|']
+    for subset in gains[0]:
+        values = [g[subset] for g in gains]
+        std = statistics.stdev(values) if len(values) > 1 else float('nan')
+        lines.append(f'| {subset} | {statistics.mean(values):+.1f} ± {std:.1f} |')
+    summary = '\n'.join(lines)
+    print('\n' + summary + '\n', flush=True)
+    with open(osp.join(work_dir, 'gain.md'), 'w') as f:
+        f.write(summary + '\n')
+    log(f'done in {(time.time() - start) / 60:.1f} min; everything is in {work_dir}')
+
+
+if __name__ == '__main__':
+    main()
