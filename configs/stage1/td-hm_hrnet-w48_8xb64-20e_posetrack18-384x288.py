@@ -1,0 +1,14 @@
+# Stage 1 for PoseTrack18: mmpose's single-frame HRNet-W48 (COCO-pretrained, fine-tuned on PoseTrack18), evaluated
+# with this project's PoseTrack AP (mmpose's PoseTrack18Metric needs poseval; its save_best key does not exist).
+# Its checkpoint is the `load_from` of famipose_hrnet-w48_8xb6-20e_posetrack18-384x288.py.
+_base_ = ['mmpose::body_2d_keypoint/topdown_heatmap/posetrack18/td-hm_hrnet-w48_8xb64-20e_posetrack18-384x288.py']
+
+custom_imports = dict(imports=['famipose_mmpose'], allow_failed_imports=False)
+data_root = 'data/posetrack18/'
+
+default_hooks = dict(checkpoint=dict(save_best='posetrack/Total AP', rule='greater', interval=1))
+# detected boxes with score >= 0.2, as FAMI-Pose is tested
+val_dataloader = dict(dataset=dict(filter_cfg=dict(bbox_score_thr=0.2)))
+test_dataloader = val_dataloader
+val_evaluator = dict(_delete_=True, type='PoseTrackAPMetric', gt_dir=data_root + 'annotations/val/')
+test_evaluator = val_evaluator
