@@ -2,9 +2,9 @@
 """Tests of the feature aggregation."""
 import pytest
 import torch
+from mmpose.registry import MODELS
 
 from famipose_mmpose.models.necks import FeatureAggregation
-from mmpose.registry import MODELS
 
 
 def test_sum_is_elementwise_addition():

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 from mmengine.structures import InstanceData, PixelData
-
-import famipose_mmpose  # noqa: F401  (registers the components)
-from famipose_mmpose.models.pose_estimators import FAMIPose
 from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
+
+import famipose_mmpose  # noqa: F401  (registers the components)
+from famipose_mmpose.models.pose_estimators import FAMIPose
 
 NUM_KPTS = 17
 # PoseTrack order: nose, head_bottom, head_top, l/r ear, l/r shoulder, ...
@@ -196,8 +196,9 @@ def test_frozen_backbone_bn_flag(bn_train):
     backbone_before = _bn_means(model.backbone)
     head_before = _bn_means(model.head)
     model(_video(), _data_samples(), mode='loss')
-    backbone_moved = any(not torch.equal(a, b) for a, b in zip(
-        backbone_before, _bn_means(model.backbone)))
+    backbone_moved = any(
+        not torch.equal(a, b)
+        for a, b in zip(backbone_before, _bn_means(model.backbone)))
     assert backbone_moved is bn_train
     assert any(not torch.equal(a, b)
                for a, b in zip(head_before, _bn_means(model.head)))
@@ -360,9 +361,8 @@ def test_stage1_checkpoint_loads_by_name():
                 mode='concat',
                 in_channels=FEAT_C,
                 num_inputs=FRAMES,
-                num_blocks=1)), {
-                    'label_enhanced', 'key_enhanced', 'support_aligned'
-                }),
+                num_blocks=1)),
+         {'label_enhanced', 'key_enhanced', 'support_aligned'}),
         # the authors' released variant end to end
         (dict(
             gtm=dict(
@@ -405,8 +405,9 @@ def test_ablations_build_and_train(overrides, mi_keys):
             assert param.grad is not None, name
     model.eval()
     with torch.no_grad():
-        assert model(_video(batch=1), None,
-                     mode='tensor').shape == (1, NUM_KPTS, HM_H, HM_W)
+        assert model(
+            _video(batch=1), None,
+            mode='tensor').shape == (1, NUM_KPTS, HM_H, HM_W)
 
 
 def test_mi_loss_needs_matching_decoder():

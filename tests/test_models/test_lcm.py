@@ -3,9 +3,9 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from mmpose.registry import MODELS
 
 from famipose_mmpose.models.necks import LocalCalibrationModule
-from mmpose.registry import MODELS
 
 C, H, W = 8, 10, 9
 

@@ -1,16 +1,28 @@
 # Copyright (c) FAMI-Pose MMPose plugin authors. All rights reserved.
 """Tests of the VSD mutual-information loss."""
+import warnings
+
 import pytest
 import torch
 import torch.nn.functional as F
+from mmpose.registry import MODELS
 from torch import nn
 
 from famipose_mmpose.models.losses import (VSDMILoss, released_kl_div_term,
                                            spatial_kl_divergence)
-from mmpose.registry import MODELS
 
 B, C, K, H, W = 2, 6, 5, 8, 7
 T = 0.05
+
+
+def _released_literal(input_maps, target_maps, temperature):
+    """The authors' expression: F.kl_div fed probabilities, 'mean'."""
+    with warnings.catch_warnings():  # torch warns about 'mean'
+        warnings.simplefilter('ignore', UserWarning)
+        return F.kl_div(
+            F.softmax(input_maps.flatten(2) / temperature, -1),
+            F.softmax(target_maps.flatten(2) / temperature, -1),
+            reduction='mean')
 
 
 def _decoder(seed=0):
@@ -138,10 +150,7 @@ def test_released_term_equals_kl_div_on_probabilities():
     torch.manual_seed(3)
     a = torch.randn(B, K, H, W)
     b = torch.randn(B, K, H, W)
-    literal = F.kl_div(
-        F.softmax(a.flatten(2) / 1.0, -1),
-        F.softmax(b.flatten(2) / 1.0, -1),
-        reduction='mean')
+    literal = _released_literal(a, b, 1.0)
     torch.testing.assert_close(released_kl_div_term(a, b, 1.0), literal)
 
 
@@ -150,10 +159,7 @@ def test_released_term_is_stable_where_the_literal_formula_is_nan():
     a = torch.randn(B, K, H, W)
     b = (torch.randn(B, K, H, W) * 5).requires_grad_()
     literal_b = b.detach().clone().requires_grad_()
-    literal = F.kl_div(
-        F.softmax(a.flatten(2) / T, -1),
-        F.softmax(literal_b.flatten(2) / T, -1),
-        reduction='mean')
+    literal = _released_literal(a, literal_b, T)
     literal.backward()
     assert torch.isnan(literal_b.grad).any()  # what crashed the authors' run
     value = released_kl_div_term(a, b, T)
@@ -202,10 +208,7 @@ def test_released_combination_and_values():
     torch.testing.assert_close(loss(dec, **inputs), expected)
     # the feature-feature terms use the raw channels, as released
     enh = inputs['enhanced_feat']
-    literal = F.kl_div(
-        F.softmax(inputs['key_feat'].detach().flatten(2) / T, -1),
-        F.softmax(enh.detach().flatten(2) / T, -1),
-        reduction='mean')
+    literal = _released_literal(inputs['key_feat'].detach(), enh.detach(), T)
     torch.testing.assert_close(terms['key_enhanced'].detach(), literal)
     with pytest.raises(ValueError, match='pred_heatmaps'):
         loss.compute_terms(dec, inputs['key_feat'], enh)

@@ -5,9 +5,8 @@ from typing import Callable, Dict, Optional
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
-
 from mmpose.registry import MODELS
+from torch import Tensor, nn
 
 _MI_MODES = ('vsd', 'released')
 _LABEL_SOURCES = ('gt', 'pred')
@@ -232,16 +231,16 @@ class VSDMILoss(nn.Module):
         """bool: whether :meth:`compute_terms` needs ``gt_heatmaps``."""
         return self.mode == 'vsd' and self.label_source == 'gt'
 
-    def compute_terms(self,
-                      decoder: Callable[[Tensor], Tensor],
-                      key_feat: Tensor,
-                      enhanced_feat: Tensor,
-                      support_feats: Optional[Tensor] = None,
-                      aligned_feats: Optional[Tensor] = None,
-                      gt_heatmaps: Optional[Tensor] = None,
-                      keypoint_weights: Optional[Tensor] = None,
-                      pred_heatmaps: Optional[Tensor] = None
-                      ) -> Dict[str, Tensor]:
+    def compute_terms(
+            self,
+            decoder: Callable[[Tensor], Tensor],
+            key_feat: Tensor,
+            enhanced_feat: Tensor,
+            support_feats: Optional[Tensor] = None,
+            aligned_feats: Optional[Tensor] = None,
+            gt_heatmaps: Optional[Tensor] = None,
+            keypoint_weights: Optional[Tensor] = None,
+            pred_heatmaps: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Compute the individual (unweighted) terms.
 
         Args:
@@ -339,8 +338,9 @@ class VSDMILoss(nn.Module):
                 total = (
                     total + terms['y_support'] - terms['support_enhanced'])
         else:
-            total = (beta * terms['label_enhanced'] +
-                     (1.0 - beta) * terms['key_enhanced'])
+            total = (
+                beta * terms['label_enhanced'] +
+                (1.0 - beta) * terms['key_enhanced'])
             if 'support_aligned' in terms:
                 total = total + terms['support_aligned']
         return self.loss_weight * total
@@ -369,5 +369,4 @@ class VSDMILoss(nn.Module):
 def _repeat_frames(maps: Tensor, num_frames: int) -> Tensor:
     """(B, K, H, W) -> (B * num_frames, K, H, W), frame index fastest, the
     order of ``support.flatten(0, 1)``."""
-    return maps.unsqueeze(1).expand(-1, num_frames, -1, -1,
-                                    -1).flatten(0, 1)
+    return maps.unsqueeze(1).expand(-1, num_frames, -1, -1, -1).flatten(0, 1)

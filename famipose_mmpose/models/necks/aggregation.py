@@ -2,10 +2,10 @@
 """Aggregation of the key feature with the aligned supporting features."""
 import torch
 from mmengine.model import BaseModule
-from torch import Tensor
-
 from mmpose.registry import MODELS
 from mmpose.utils.typing import OptConfigType, OptMultiConfig
+from torch import Tensor
+
 from .basic_block_chain import build_basic_block_chain
 
 _AGGREGATION_MODES = ('sum', 'concat')

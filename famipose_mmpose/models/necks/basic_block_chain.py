@@ -9,10 +9,9 @@ aggregation all build such a chain, so it lives in its own module.
 from typing import Optional
 
 from mmcv.cnn import build_conv_layer, build_norm_layer
-from torch import nn
-
 from mmpose.models.backbones.resnet import BasicBlock
 from mmpose.utils.typing import OptConfigType
+from torch import nn
 
 
 def build_basic_block_chain(in_channels: int,

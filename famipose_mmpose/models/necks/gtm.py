@@ -6,10 +6,10 @@ import torch
 import torch.nn.functional as F
 from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmengine.model import BaseModule
-from torch import Tensor, nn
-
 from mmpose.registry import MODELS
 from mmpose.utils.typing import OptConfigType, OptMultiConfig
+from torch import Tensor, nn
+
 from .basic_block_chain import build_basic_block_chain
 
 _GTM_MODES = ('affine', 'translation')
@@ -89,9 +89,8 @@ class GlobalTransformationModule(BaseModule):
                  init_cfg: OptMultiConfig = None):
         super().__init__(init_cfg=init_cfg)
         if mode not in _GTM_MODES:
-            raise ValueError(
-                f'GTM: unknown mode {mode!r} in the model config '
-                f'(model.gtm.mode); use one of {_GTM_MODES}.')
+            raise ValueError(f'GTM: unknown mode {mode!r} in the model config '
+                             f'(model.gtm.mode); use one of {_GTM_MODES}.')
         feat_size = tuple(int(s) for s in feat_size)
         if len(feat_size) != 2 or min(feat_size) < 2:
             raise ValueError(

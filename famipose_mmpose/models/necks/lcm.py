@@ -5,10 +5,10 @@ from typing import Optional, Tuple
 import torch
 from mmcv.ops import ModulatedDeformConv2d
 from mmengine.model import BaseModule
-from torch import Tensor, nn
-
 from mmpose.registry import MODELS
 from mmpose.utils.typing import OptConfigType, OptMultiConfig
+from torch import Tensor, nn
+
 from .basic_block_chain import build_basic_block_chain
 
 _LCM_LAYOUTS = ('per_frame', 'released')
@@ -120,9 +120,8 @@ class LocalCalibrationModule(BaseModule):
         if layout == 'released':
             num_layers = _RELEASED_NUM_LAYERS
         if num_layers < 1:
-            raise ValueError(
-                f'LCM: num_layers must be >= 1, got {num_layers} '
-                '(model.lcm.num_layers).')
+            raise ValueError(f'LCM: num_layers must be >= 1, got {num_layers} '
+                             '(model.lcm.num_layers).')
 
         self.in_channels = in_channels
         self.layout = layout
@@ -239,12 +238,11 @@ class LocalCalibrationModule(BaseModule):
         batch, num_sup = sup_feats.shape[:2]
         if self.layout == 'per_frame':
             flat_sup = sup_feats.flatten(0, 1)
-            flat_key = key_feat.unsqueeze(1).expand_as(sup_feats).flatten(
-                0, 1)
+            flat_key = key_feat.unsqueeze(1).expand_as(sup_feats).flatten(0, 1)
             current = flat_sup
             for index in range(self.num_layers):
-                current = self._deform(
-                    index, current, torch.cat([flat_key, current], dim=1))
+                current = self._deform(index, current,
+                                       torch.cat([flat_key, current], dim=1))
             aligned = current.view_as(sup_feats)
             return aligned, sup_feats
 

@@ -3,12 +3,11 @@
 from typing import NamedTuple, Optional, Tuple
 
 import torch
-from torch import Tensor, nn
-
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import (ConfigType, OptConfigType, OptMultiConfig,
                                  SampleList)
+from torch import Tensor, nn
 
 
 class VideoFeatures(NamedTuple):
@@ -224,9 +223,9 @@ class FAMIPose(TopdownPoseEstimator):
                 'use a VideoPoseDataPreprocessor and a dataset with '
                 'supporting frames.')
         batch, num_frames = inputs.shape[:2]
-        feat = self._extract_frame_feat(inputs.flatten(0, 1))[
-            self.feature_index]
-        feat = feat.view(batch, num_frames, *feat.shape[1:])
+        feat = self._extract_frame_feat(inputs.flatten(0,
+                                                       1))[self.feature_index]
+        feat = feat.reshape(batch, num_frames, *feat.shape[1:])
         key = feat[:, 0].contiguous()
         supporting = feat[:, 1:].contiguous()
         num_sup = num_frames - 1
@@ -324,9 +323,8 @@ class FAMIPose(TopdownPoseEstimator):
         if self.mi_loss.needs_ground_truth:
             gt_heatmaps = torch.stack(
                 [d.gt_fields.heatmaps for d in data_samples])
-            keypoint_weights = torch.cat([
-                d.gt_instance_labels.keypoint_weights for d in data_samples
-            ])
+            keypoint_weights = torch.cat(
+                [d.gt_instance_labels.keypoint_weights for d in data_samples])
         if self.mi_loss.needs_prediction:
             pred_heatmaps = self.head.forward(feats)
         support = (
