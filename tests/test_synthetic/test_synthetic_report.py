@@ -1,0 +1,82 @@
+"""The demo's report: AP on frame subsets of the hard-case file, the comparison picture and the curves."""
+import json
+import os
+
+import cv2
+import numpy as np
+
+from famipose_mmpose.synthetic.report import (comparison_strip, format_ap_table, hard_frame_keys,
+                                              plot_training_curves, subset_ap)
+
+
+def _copy_gt_as_predictions(root, out_dir, spoil=None):
+    """Write the ground truth as prediction files (joint score 1); ``spoil(file_key)`` -> True moves the joints
+    of that frame 40 px away (far beyond the PCKh threshold)."""
+    gt_dir = os.path.join(str(root), 'annotations', 'val')
+    os.makedirs(out_dir, exist_ok=True)
+    for name in os.listdir(gt_dir):
+        with open(os.path.join(gt_dir, name)) as f:
+            gt = json.load(f)
+        spoiled = {
+            image['id']
+            for image in gt['images'] if spoil is not None and spoil('/'.join(image['file_name'].split('/')[-2:]))
+        }
+        annotations = []
+        for ann in gt['annotations']:
+            kpts = np.asarray(ann['keypoints'], dtype=float).reshape(-1, 3)
+            present = kpts[:, 2] > 0
+            kpts[present, 2] = 1.0
+            if ann['image_id'] in spoiled:
+                kpts[present, 0] += 40
+            annotations.append(dict(image_id=ann['image_id'], track_id=ann['track_id'], keypoints=kpts.ravel().tolist(),
+                                    scores=kpts[:, 2].tolist()))
+        with open(os.path.join(out_dir, name), 'w') as f:
+            json.dump(dict(images=gt['images'], annotations=annotations, categories=gt['categories']), f)
+
+
+def test_subsets_follow_the_hard_file(rich_set):
+    root, _ = rich_set
+    subsets = hard_frame_keys(os.path.join(str(root), 'annotations', 'val_hard.json'))
+    assert subsets['occluded'] and subsets['occluded'] < subsets['all']
+    assert subsets['blurred'] <= subsets['all']
+
+
+def test_subset_ap_perfect_and_spoiled(rich_set, tmp_path):
+    root, _ = rich_set
+    gt_dir = os.path.join(str(root), 'annotations', 'val')
+    hard_file = os.path.join(str(root), 'annotations', 'val_hard.json')
+    perfect = str(tmp_path / 'perfect')
+    _copy_gt_as_predictions(root, perfect)
+    results = subset_ap(gt_dir, perfect, hard_file)
+    for subset in ('all', 'occluded'):
+        assert results[subset].parts['Total'] == 100.0
+
+    # spoil exactly the occluded frames: their subset drops to 0, the whole set stays between
+    occluded = hard_frame_keys(hard_file)['occluded']
+    spoiled = str(tmp_path / 'spoiled')
+    _copy_gt_as_predictions(root, spoiled, spoil=lambda key: key in occluded)
+    results = subset_ap(gt_dir, spoiled, hard_file)
+    assert results['occluded'].parts['Total'] == 0.0
+    assert 0.0 < results['all'].parts['Total'] < 100.0
+    table = format_ap_table({'spoiled': results})
+    assert '| spoiled | occluded |' in table and 'Total' in table
+
+
+def test_comparison_strip_and_curves(rich_set, tmp_path):
+    root, _ = rich_set
+    gt_dir = os.path.join(str(root), 'annotations', 'val')
+    video = sorted(os.listdir(gt_dir))[0]
+    preds = str(tmp_path / 'preds')
+    _copy_gt_as_predictions(root, preds)
+    out = comparison_strip(str(root), os.path.join(gt_dir, video), {'model': os.path.join(preds, video)}, [0, 1],
+                           str(tmp_path / 'strip.png'), scale=1)
+    img = cv2.imread(out)
+    frame = cv2.imread(os.path.join(str(root), json.load(open(os.path.join(gt_dir, video)))['images'][0]['file_name']))
+    assert img.shape[0] == 2 * frame.shape[0] and img.shape[1] == 2 * frame.shape[1]
+
+    scalars = tmp_path / 'scalars.json'
+    scalars.write_text('\n'.join(
+        json.dumps(r) for r in [dict(iter=1, loss_kpt=0.01), dict(iter=2, loss_kpt=0.008, loss_mi=0.5),
+                                dict(step=1, **{'posetrack/Total AP': 12.5})]))
+    curves = plot_training_curves({'model': str(scalars)}, str(tmp_path / 'curves.png'))
+    assert cv2.imread(curves) is not None
