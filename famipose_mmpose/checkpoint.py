@@ -57,6 +57,7 @@ def mmengine_checkpoint_globals() -> List[Any]:
         (history_buffer_statistic, 'builtins.getattr')
     ]
 
+
 def allow_mmengine_checkpoint_globals() -> None:
     """Allow-list :func:`mmengine_checkpoint_globals` for ``torch.load(..., weights_only=True)``."""
     torch.serialization.add_safe_globals(mmengine_checkpoint_globals())

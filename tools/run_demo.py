@@ -217,7 +217,8 @@ def main(argv=None) -> None:
             pred_dir=test(FAMI_CONFIG, fami_ckpt, fami_dir, root, args.fami_options, args.force),
             scalars=scalars_file(fami_dir))
         totals = report(root, runs, seed_dir)
-        gains.append({subset: totals['FAMI-Pose'][subset] - totals['single-frame'][subset] for subset in totals['FAMI-Pose']})
+        gains.append({subset: totals['FAMI-Pose'][subset] - totals['single-frame'][subset]
+                      for subset in totals['FAMI-Pose']})
 
     lines = ['| frames | FAMI-Pose minus single-frame, Total AP (mean ± std over seeds ' + ', '.join(map(str, seeds)) +
              ') |', '|---|---|']

@@ -268,4 +268,3 @@ def generate_dataset(out_dir: str,
         cv2.setNumThreads(threads)
     summary['seconds'] = round(time.perf_counter() - start, 2)
     return summary
-

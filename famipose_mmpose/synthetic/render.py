@@ -442,4 +442,3 @@ def render_frame(scene: VideoScene, t: int,
         crowd_boxes=crowd_boxes,
         blur_length=blur_length,
         blur_angle=blur_angle)
-

@@ -530,4 +530,3 @@ def sample_scene(rng: np.random.Generator, cfg: SyntheticConfig,
         blur_length=blur_length,
         blur_angle=blur_angle,
         noise_sigma=float(rng.uniform(1.0, 4.0)))
-
