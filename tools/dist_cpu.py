@@ -18,6 +18,11 @@ This launcher does the two smallest things that avoid them without patching mmen
    a CPU module.
 
 Then it runs the stock tool file from the installed mmpose package (``mmpose/.mim/tools``) as ``__main__``.
+
+Because the launcher sets ``model_wrapper_cfg``, mmengine ignores a top-level ``find_unused_parameters = True`` of
+the config (it reads that key only when ``model_wrapper_cfg`` is unset); pass
+``--cfg-options model_wrapper_cfg.find_unused_parameters=True`` instead when a model needs it (FAMI-Pose on video
+input does not).
 """
 import os
 import os.path as osp

@@ -81,11 +81,20 @@ def data_options(root: str, pred_dir: Optional[str] = None) -> List[str]:
 
 
 def best_checkpoint(work_dir: str) -> str:
-    candidates = sorted(f for f in os.listdir(work_dir) if f.startswith('best_') and f.endswith('.pth'))
-    if not candidates:
+    """The best checkpoint (by validation Total AP), linked as ``best.pth``: mmengine names it after the metric key,
+    ``best_posetrack_Total AP_epoch_N.pth``, and ``--cfg-options`` drops the space from such a path."""
+    candidates = sorted((f for f in os.listdir(work_dir) if f.startswith('best_') and f.endswith('.pth')),
+                        key=lambda f: osp.getmtime(osp.join(work_dir, f)))
+    if candidates:
+        target = osp.join(work_dir, candidates[-1])
+    else:
         with open(osp.join(work_dir, 'last_checkpoint')) as f:
-            return f.read().strip()
-    return osp.join(work_dir, candidates[-1])
+            target = f.read().strip()
+    link = osp.join(work_dir, 'best.pth')
+    if osp.lexists(link):
+        os.remove(link)
+    os.symlink(osp.basename(target), link)
+    return link
 
 
 def scalars_file(work_dir: str) -> str:

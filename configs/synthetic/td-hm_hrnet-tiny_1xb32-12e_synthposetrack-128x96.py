@@ -18,7 +18,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
     checkpoint=dict(type='CheckpointHook', interval=4, save_best='posetrack/Total AP', rule='greater',
                     max_keep_ckpts=1))
-custom_hooks = []  # no SyncBuffersHook: single process on the CPU
+custom_hooks = [dict(type='SyncBuffersHook')]  # keeps BN statistics equal across processes (no-op on one)
 env_cfg = dict(mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
 
 # codec
