@@ -61,7 +61,7 @@ step "xtcocotools $(pin xtcocotools) built against numpy 2"
 step "mmpose $(pin mmpose), mmdet $(pin mmdet), openmim $(pin openmim) (without their broken dependency chains)"
 # mmpose requires chumpy (does not build; SMPL only); openmim's opendatalab chain downgrades setuptools/requests.
 "${PIP[@]}" --no-deps "mmpose==$(pin mmpose)" "mmdet==$(pin mmdet)" "openmim==$(pin openmim)"
-"${PIP[@]}" json_tricks munkres scipy matplotlib pillow six \
+"${PIP[@]}" json_tricks munkres scipy matplotlib pillow six tqdm \
     pycocotools shapely terminaltables \
     click colorama model-index pandas requests rich tabulate
 

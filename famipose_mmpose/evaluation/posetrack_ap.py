@@ -938,6 +938,10 @@ def dump_json_atomic(obj: Any, path: str) -> None:
             json.dump(obj, f)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp creates the file readable by its owner only; give it the permissions of an ordinary new file
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, path)
     except BaseException:
         if osp.exists(tmp_path):
