@@ -116,6 +116,18 @@ def test_vsd_combination_and_weight():
     assert 'support_aligned' not in loss.compute_terms(dec, **no_lcm)
 
 
+def test_vsd_pixelmean_divides_every_term_by_the_pixel_count():
+    dec = _decoder()
+    inputs = _vsd_inputs()
+    per_joint = VSDMILoss().compute_terms(dec, **inputs)
+    per_pixel = VSDMILoss(reduction='pixelmean').compute_terms(dec, **inputs)
+    assert set(per_pixel) == set(per_joint)
+    for name in per_joint:
+        torch.testing.assert_close(per_pixel[name], per_joint[name] / (H * W))
+    with pytest.raises(ValueError, match='reduction'):
+        VSDMILoss(reduction='sum')
+
+
 def test_vsd_prediction_as_label():
     loss = VSDMILoss(label_source='pred')
     assert loss.needs_prediction and not loss.needs_ground_truth
