@@ -34,7 +34,7 @@ PRESETS = {
     dict(
         data=dict(preset='demo', num_train_videos=16, num_val_videos=8, frames_per_video=30),
         stage1_epochs=10,
-        stage2_epochs=4,
+        stage2_epochs=3,
         seeds=[0]),
     'bench':
     dict(
@@ -102,7 +102,8 @@ def scalars_file(work_dir: str) -> str:
     return osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')
 
 
-def train(config: str, work_dir: str, epochs: int, seed: int, root: str, extra: Sequence[str], force: bool) -> str:
+def train(config: str, work_dir: str, epochs: int, seed: int, root: str, extra: Sequence[str], force: bool,
+          val_interval: int) -> str:
     done = osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(done) and not force:
         log(f'{osp.relpath(work_dir)} is trained already (--force to retrain)')
@@ -111,10 +112,10 @@ def train(config: str, work_dir: str, epochs: int, seed: int, root: str, extra: 
     tool = osp.join(REPO, 'tools', 'train.py')  # mmpose's stock tools/train.py, run unchanged
     run_stock_tool([
         sys.executable, tool, config, '--work-dir', work_dir, '--cfg-options', *data_options(root),
-        f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={max(1, epochs // 4)}',
-        f'default_hooks.checkpoint.interval={max(1, epochs // 4)}', f'param_scheduler.1.end={epochs}',
-        f'param_scheduler.1.milestones=[{int(epochs * 2 / 3)},{int(epochs * 0.9)}]', f'randomness.seed={seed}',
-        *extra
+        f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={val_interval}',
+        f'default_hooks.checkpoint.interval={val_interval}', f'param_scheduler.1.end={epochs}',
+        f'param_scheduler.1.milestones=[{max(1, round(epochs * 2 / 3))},{max(2, round(epochs * 0.9))}]',
+        f'randomness.seed={seed}', *extra
     ], osp.join(work_dir, 'train.log'))
     return best_checkpoint(work_dir)
 
@@ -175,6 +176,26 @@ def report(root: str, runs: Dict[str, Dict[str, str]], out_dir: str) -> Dict[str
     return {name: {subset: ap.parts['Total'] for subset, ap in result.items()} for name, result in results.items()}
 
 
+def render_clip(root: str, checkpoint: str, out_dir: str, fami_options: Sequence[str]) -> None:
+    """Run FAMI-Pose on the hardest val clip through the video inference API and draw it to a GIF."""
+    from mmengine.config import Config
+
+    from famipose_mmpose.apis import render_video
+    gt_dir = osp.join(root, 'annotations', 'val')
+    video, _ = pick_hard_clip(osp.join(root, 'annotations', 'val_hard.json'), gt_dir)
+    cfg = Config.fromfile(FAMI_CONFIG)
+    if fami_options:
+        from mmengine.config import DictAction
+        parser = argparse.ArgumentParser()
+        parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+        cfg.merge_from_dict(parser.parse_args(['--cfg-options', *fami_options]).cfg_options)
+    out_path = osp.join(out_dir, f'famipose_{video}.gif')
+    log(f'rendering val clip {video} with FAMI-Pose through famipose_mmpose.apis.render_video')
+    render_video(cfg, checkpoint, osp.join(root, 'images', 'val', video),
+                 osp.join(root, 'annotations', 'posetrack18_val_human_detections.json'), out_path)
+    log(f'video: {out_path}')
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--work-dir', default='work_dirs/demo')
@@ -185,6 +206,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--data-seed', type=int, default=0)
     parser.add_argument('--fami-options', nargs='+', default=[], help='extra --cfg-options for FAMI-Pose')
     parser.add_argument('--force', action='store_true', help='rerun stages whose outputs exist')
+    parser.add_argument('--skip-video', action='store_true', help='do not render the video clip at the end')
     return parser.parse_args(argv)
 
 
@@ -212,11 +234,13 @@ def main(argv=None) -> None:
         seed_dir = osp.join(work_dir, f'seed{seed}')
         log(f'--- seed {seed}: stage 1, single-frame baseline ({stage1_epochs} epochs)')
         stage1_dir = osp.join(seed_dir, 'stage1_single_frame')
-        stage1_ckpt = train(STAGE1_CONFIG, stage1_dir, stage1_epochs, seed, root, [], args.force)
+        stage1_ckpt = train(STAGE1_CONFIG, stage1_dir, stage1_epochs, seed, root, [], args.force,
+                            val_interval=max(1, stage1_epochs // 4))
         log(f'--- seed {seed}: stage 2, FAMI-Pose on the frozen stage-1 backbone ({stage2_epochs} epochs)')
         fami_dir = osp.join(seed_dir, 'stage2_famipose')
+        # stage 2 validates only at the end: one FAMI validation pass costs about a training epoch on the CPU
         fami_ckpt = train(FAMI_CONFIG, fami_dir, stage2_epochs, seed, root, [f'load_from={stage1_ckpt}'] +
-                          args.fami_options, args.force)
+                          args.fami_options, args.force, val_interval=stage2_epochs)
         log(f'--- seed {seed}: testing both with the stock tools/test.py')
         runs = OrderedDict()
         runs['single-frame'] = dict(
@@ -226,6 +250,8 @@ def main(argv=None) -> None:
             pred_dir=test(FAMI_CONFIG, fami_ckpt, fami_dir, root, args.fami_options, args.force),
             scalars=scalars_file(fami_dir))
         totals = report(root, runs, seed_dir)
+        if seed == seeds[0] and not args.skip_video:
+            render_clip(root, fami_ckpt, seed_dir, args.fami_options)
         gains.append({subset: totals['FAMI-Pose'][subset] - totals['single-frame'][subset]
                       for subset in totals['FAMI-Pose']})
 
