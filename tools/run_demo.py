@@ -33,7 +33,7 @@ PRESETS = {
     'demo':
     dict(
         data=dict(preset='demo', num_train_videos=16, num_val_videos=8, frames_per_video=30),
-        stage1_epochs=10,
+        stage1_epochs=12,
         stage2_epochs=3,
         seeds=[0]),
     'bench':
