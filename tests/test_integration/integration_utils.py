@@ -12,6 +12,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 STOCK_TOOLS = osp.join(osp.dirname(mmpose.__file__), '.mim', 'tools')
 MIM = osp.join(osp.dirname(sys.executable), 'mim')
 STAGE1_CONFIG = osp.join(REPO, 'configs', 'synthetic', 'td-hm_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py')
+FAMI_CONFIG = osp.join(REPO, 'configs', 'synthetic', 'famipose_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py')
 
 
 def data_options(root: str) -> List[str]:

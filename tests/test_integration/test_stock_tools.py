@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from integration_utils import MIM, STAGE1_CONFIG, STOCK_TOOLS, data_options, run_tool
+from integration_utils import FAMI_CONFIG, MIM, STAGE1_CONFIG, STOCK_TOOLS, data_options, run_tool
 
 pytestmark = pytest.mark.integration
 
@@ -96,6 +96,43 @@ def test_mim_test(package, trained, tiny_posetrack, tmp_path):
         MIM, 'test', package, STAGE1_CONFIG, '--checkpoint',
         _last_checkpoint(trained), '--work-dir',
         str(tmp_path), '--cfg-options', *data_options(tiny_posetrack)
+    ],
+                    cwd=str(tmp_path))
+    assert 'posetrack/Total AP' in proc.stdout + proc.stderr
+
+
+def test_stage1_checkpoint_initialises_famipose(trained):
+    """The stock-trained stage-1 checkpoint fills FAMI-Pose's whole backbone and its heatmap layer."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+
+    from mmpose.registry import MODELS
+    init_default_scope('mmpose')
+    model = MODELS.build(Config.fromfile(FAMI_CONFIG).model)
+    checkpoint = _last_checkpoint(trained)
+    state = torch.load(checkpoint, map_location='cpu', weights_only=True)['state_dict']
+    load_checkpoint(model, checkpoint, map_location='cpu', strict=False)
+    own = model.state_dict()
+    backbone_keys = [k for k in own if k.startswith('backbone.')]
+    assert backbone_keys and all(k in state for k in backbone_keys), 'backbone keys missing from the stage-1 file'
+    for key in backbone_keys + ['head.final_layer.weight', 'head.final_layer.bias']:
+        torch.testing.assert_close(own[key], state[key])
+
+
+def test_famipose_trains_and_tests_with_the_stock_tools(trained, tiny_posetrack, tmp_path):
+    """Stage 2 through the stock tools: FAMI-Pose from the stage-1 checkpoint, one epoch, then tools/test.py."""
+    work_dir = str(tmp_path / 'fami')
+    run_tool([
+        sys.executable,
+        osp.join(STOCK_TOOLS, 'train.py'), FAMI_CONFIG, '--work-dir', work_dir, '--cfg-options',
+        *data_options(tiny_posetrack), 'train_cfg.max_epochs=1', f'load_from={_last_checkpoint(trained)}'
+    ],
+             cwd=str(tmp_path))
+    proc = run_tool([
+        sys.executable,
+        osp.join(STOCK_TOOLS, 'test.py'), FAMI_CONFIG,
+        _last_checkpoint(work_dir), '--work-dir', work_dir, '--cfg-options', *data_options(tiny_posetrack)
     ],
                     cwd=str(tmp_path))
     assert 'posetrack/Total AP' in proc.stdout + proc.stderr
