@@ -170,8 +170,10 @@ def report(root: str, runs: Dict[str, Dict[str, str]], out_dir: str) -> Dict[str
     strip = comparison_strip(root, osp.join(gt_dir, video + '.json'),
                              {name: osp.join(run['pred_dir'], video + '.json')
                               for name, run in runs.items()}, frames, osp.join(out_dir, 'predictions_hard_clip.png'))
-    curves = plot_training_curves({name: run['scalars'] for name, run in runs.items()},
-                                  osp.join(out_dir, 'training_curves.png'))
+    curves = plot_training_curves({name: run['scalars']
+                                   for name, run in runs.items()},
+                                  osp.join(out_dir, 'training_curves.png'),
+                                  continues={'FAMI-Pose': 'single-frame'})
     log(f'table: {osp.join(out_dir, "results.md")}; picture: {strip}; curves: {curves}')
     return {name: {subset: ap.parts['Total'] for subset, ap in result.items()} for name, result in results.items()}
 

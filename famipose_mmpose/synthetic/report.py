@@ -172,23 +172,41 @@ def comparison_strip(data_root: str,
     return out_path
 
 
-def plot_training_curves(scalar_files: Mapping[str, str], out_path: str) -> Optional[str]:
-    """Plot the training loss and validation Total AP of each run (mmengine ``vis_data/scalars.json``)."""
+def plot_training_curves(scalar_files: Mapping[str, str],
+                         out_path: str,
+                         continues: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """Plot the training loss and validation Total AP of each run (mmengine ``vis_data/scalars.json``).
+
+    ``continues`` maps a run to the run it starts from (FAMI-Pose -> its stage-1 model): its curves are drawn
+    after the end of that run, so the two stages read as one timeline.
+    """
+    continues = continues or {}
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
     fig, (ax_loss, ax_ap) = plt.subplots(1, 2, figsize=(10, 3.6))
+    records = {}
     for name, path in scalar_files.items():
         with open(path) as f:
-            records = [json.loads(line) for line in f if line.strip()]
-        train = [r for r in records if 'loss_kpt' in r]
-        val = [r for r in records if 'posetrack/Total AP' in r]
-        ax_loss.plot([r['iter'] for r in train], [r['loss_kpt'] for r in train], label=f'{name} loss_kpt')
+            records[name] = [json.loads(line) for line in f if line.strip()]
+
+    def end_of(name):  # last iteration and epoch of a run, plus those of the run it continues
+        if name not in continues:
+            return 0, 0
+        iters, epochs = end_of(continues[name])
+        train = [r for r in records[continues[name]] if 'iter' in r]
+        return iters + max(r['iter'] for r in train), epochs + max(r.get('epoch', 0) for r in train)
+
+    for name in scalar_files:
+        iter0, epoch0 = end_of(name)
+        train = [r for r in records[name] if 'loss_kpt' in r]
+        val = [r for r in records[name] if 'posetrack/Total AP' in r]
+        ax_loss.plot([iter0 + r['iter'] for r in train], [r['loss_kpt'] for r in train], label=f'{name} loss_kpt')
         if any('loss_mi' in r for r in train):
-            ax_loss.plot([r['iter'] for r in train if 'loss_mi' in r], [r['loss_mi'] for r in train if 'loss_mi' in r],
-                         '--', label=f'{name} loss_mi')
-        ax_ap.plot([r['step'] for r in val], [r['posetrack/Total AP'] for r in val], 'o-', label=name)
+            ax_loss.plot([iter0 + r['iter'] for r in train if 'loss_mi' in r],
+                         [r['loss_mi'] for r in train if 'loss_mi' in r], '--', label=f'{name} loss_mi')
+        ax_ap.plot([epoch0 + r['step'] for r in val], [r['posetrack/Total AP'] for r in val], 'o-', label=name)
     ax_loss.set_yscale('log')
     ax_loss.set_xlabel('iteration')
     ax_loss.set_title('training loss')
