@@ -203,8 +203,10 @@ class LocalCalibrationModule(BaseModule):
         mask = self.mask_convs[index](guide)
         if self.mask_activation == 'sigmoid':
             mask = torch.sigmoid(mask)
-        if self.check_finite and not (torch.isfinite(offset).all()
-                                      and torch.isfinite(mask).all()):
+        # one reduction per tensor: NaN and Inf propagate through the sum
+        # (and Inf - Inf is NaN), cheaper than an element-wise isfinite
+        if self.check_finite and not torch.isfinite(offset.sum() +
+                                                    mask.sum()):
             raise FloatingPointError(
                 f'LCM: non-finite offsets or masks at deformable conv '
                 f'{index} ({self.layout} layout). The features feeding the '
