@@ -45,33 +45,9 @@ FRAME_SIZE = {'tiny': (256, 192), 'w48': (384, 288)}
 
 
 def w48_config():
-    """HRNet-W48 384x288 FAMI-Pose: the project's config, or the same model written out here."""
+    """HRNet-W48 384x288 FAMI-Pose: the project's PoseTrack18 config."""
     from mmengine.config import Config
-    if osp.isfile(W48_CONFIG):
-        return Config.fromfile(W48_CONFIG)
-    cfg = Config.fromfile(TINY_CONFIG)
-    codec = dict(type='MSRAHeatmap', input_size=(288, 384), heatmap_size=(72, 96), sigma=3)
-    cfg.model.backbone = dict(
-        type='HRNet',
-        in_channels=3,
-        extra=dict(
-            stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4, ), num_channels=(64, )),
-            stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(4, 4), num_channels=(48, 96)),
-            stage3=dict(
-                num_modules=4, num_branches=3, block='BASIC', num_blocks=(4, 4, 4), num_channels=(48, 96, 192)),
-            stage4=dict(
-                num_modules=3, num_branches=4, block='BASIC', num_blocks=(4, 4, 4, 4),
-                num_channels=(48, 96, 192, 384))))
-    cfg.model.gtm = dict(type='GTM', in_channels=48, feat_size=(96, 72), mode='affine')
-    cfg.model.lcm = dict(type='LCM', in_channels=48, layout='per_frame', deform_groups=12, dilation=3)
-    cfg.model.head = dict(
-        type='HeatmapHead', in_channels=48, out_channels=17, deconv_out_channels=None,
-        conv_out_channels=(48, 48, 48), conv_kernel_sizes=(3, 3, 3),
-        loss=dict(type='KeypointMSELoss', use_target_weight=True), decoder=codec)
-    for transform in cfg.test_dataloader.dataset.pipeline:
-        if transform['type'] == 'TopdownAffine':
-            transform['input_size'] = codec['input_size']
-    return cfg
+    return Config.fromfile(W48_CONFIG)
 
 
 def make_video(work_dir: str, name: str, num_frames: int, people: int, size) -> Dict[str, str]:
