@@ -151,9 +151,6 @@ def main() -> None:
           f'torch {torch.__version__}; input {h}x{w}, T = {num_frames}, batch {args.batch} key frames')
 
     total, trainable, fami_only = count_parameters(fami)
-    fami.train()
-    trainable = sum(p.numel() for p in fami.parameters() if p.requires_grad)
-    fami.eval()
     print(f'parameters: FAMI-Pose total {total / 1e6:.3f} M, trainable {trainable / 1e6:.3f} M, '
           f'FAMI-only (beyond the stage-1 backbone and heatmap layer) {fami_only / 1e6:.3f} M; '
           f'single-frame {sum(p.numel() for p in single.parameters()) / 1e6:.3f} M')
