@@ -2,6 +2,7 @@
 
     python tools/benchmark_famipose.py                       # HRNet-W48 384x288 (the paper's model), CPU
     python tools/benchmark_famipose.py --config configs/synthetic/famipose_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py
+    python tools/benchmark_famipose.py --cfg-options model.backbone_chunk_size=2   # any config field
 
 Prints: parameters (total, trainable, FAMI-only), GFLOPs per key frame, forward time per key frame of FAMI-Pose and of
 the single-frame model (same backbone and head weights, same input size), and the training-step time of FAMI-Pose
@@ -17,6 +18,7 @@ import sys
 import time
 
 import torch
+from mmengine.config import DictAction
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
@@ -119,6 +121,9 @@ def main() -> None:
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--threads', type=int, default=torch.get_num_threads())
     parser.add_argument('--skip-flops', action='store_true')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, default={},
+        help='override config fields, e.g. model.backbone_chunk_size=2 model.lcm.dcn_impl=mmcv')
     args = parser.parse_args()
 
     import famipose_mmpose  # noqa: F401
@@ -130,6 +135,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
     codec = cfg.model.head.decoder
     w, h = codec.input_size
     num_keypoints = cfg.model.head.out_channels
@@ -146,7 +152,8 @@ def main() -> None:
 
     video = torch.randn(args.batch, num_frames, 3, h, w)
     frame = video[:, 0].contiguous()
-    print(f'config: {osp.relpath(args.config, REPO)}')
+    overrides = ' '.join(f'{k}={v}' for k, v in args.cfg_options.items())
+    print(f'config: {osp.relpath(args.config, REPO)} {overrides}'.rstrip())
     print(f'machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, '
           f'torch {torch.__version__}; input {h}x{w}, T = {num_frames}, batch {args.batch} key frames')
 

@@ -30,6 +30,9 @@ model = dict(
     backbone={{_base_.model.backbone}},
     freeze_backbone=True,
     backbone_bn_train=False,
+    # CPU: the frozen backbone runs on one batch of crops (32) per call instead of all 5 x 32 at once (same values,
+    # about 2x faster here: the activations stay in cache); on a GPU set it to None
+    backbone_chunk_size=32,
     gtm=dict(type='GTM', in_channels=feature_channels, feat_size=(32, 24), mode='affine', num_downsamples=3),
     lcm=dict(
         type='LCM',

@@ -474,3 +474,34 @@ def test_hrnet_w48_real_sizes():
     assert feats.thetas.shape == (1, 4, 2, 3)
     assert heatmaps.shape == (1, NUM_KPTS, 96, 72)
     assert torch.isfinite(heatmaps).all()
+
+
+def test_backbone_chunks_give_the_same_features():
+    """``backbone_chunk_size`` splits the frozen backbone's B*T crops into
+    calls of that many crops; with eval-mode BN nothing changes."""
+    whole = _build()
+    chunked = _build(backbone_chunk_size=3)  # 2 x 5 crops: 3 + 3 + 3 + 1
+    chunked.load_state_dict(whole.state_dict())
+    calls = []
+    chunked.backbone.register_forward_hook(
+        lambda module, args, output: calls.append(args[0].shape[0]))
+    inputs = _video()
+    for model in (whole, chunked):
+        model.train()  # the frozen backbone stays in eval mode
+    with torch.no_grad():
+        expected = whole.extract_video_feat(inputs)
+        actual = chunked.extract_video_feat(inputs)
+    assert calls == [3, 3, 3, 1]
+    torch.testing.assert_close(actual.key, expected.key)
+    torch.testing.assert_close(actual.supporting, expected.supporting)
+    torch.testing.assert_close(actual.enhanced, expected.enhanced)
+
+
+@pytest.mark.parametrize('overrides,match', [
+    (dict(backbone_chunk_size=0), 'positive int'),
+    (dict(backbone_chunk_size=2, backbone_bn_train=True), 'eval-mode BN'),
+    (dict(backbone_chunk_size=2, freeze_backbone=False), 'eval-mode BN'),
+])
+def test_backbone_chunk_size_rejects_bad_values(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        MODELS.build(_model_cfg(**overrides))

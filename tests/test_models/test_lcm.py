@@ -5,7 +5,11 @@ import torch
 import torch.nn.functional as F
 from mmpose.registry import MODELS
 
+from mmcv.ops import ModulatedDeformConv2d
+
 from famipose_mmpose.models.necks import LocalCalibrationModule
+from famipose_mmpose.models.necks.deform_sampling import \
+    modulated_deform_conv2d_sampled
 
 C, H, W = 8, 10, 9
 
@@ -65,11 +69,13 @@ def test_zero_offsets_constant_mask(activation, bias, mask_value):
     torch.testing.assert_close(aligned[0], expected, rtol=1e-4, atol=1e-5)
 
 
-def test_offset_channel_layout_dy_dx():
+@pytest.mark.parametrize('dcn_impl', ['mmcv', 'sampling'])
+def test_offset_channel_layout_dy_dx(dcn_impl):
     """Offset channel 2i is dy, 2i+1 is dx (mmcv layout): a constant dx=+1
     samples one pixel to the right."""
     torch.manual_seed(2)
-    lcm = _per_frame(mask_activation='none')  # raw masks start at 1.0
+    # raw masks start at 1.0
+    lcm = _per_frame(mask_activation='none', dcn_impl=dcn_impl)
     with torch.no_grad():
         bias = torch.zeros_like(lcm.offset_convs[0].bias)
         bias[1::2] = 1.0  # every dx
@@ -149,7 +155,117 @@ def test_non_finite_offsets_raise():
         lcm(key, sup)
 
 
+@pytest.mark.parametrize(
+    'stride,dilation,groups,deform_groups',
+    [(1, 3, 1, 4), (2, 1, 2, 2), (1, 2, 1, 1)])
+def test_sampling_matches_mmcv_kernel(stride, dilation, groups,
+                                      deform_groups):
+    """Outputs and all gradients of the grid_sample form equal mmcv's op.
+
+    Offsets are an integer plus a fraction in [0.1, 0.9], so no sampling
+    point lies within rounding distance of a pixel row or column (where the
+    two could disagree on whether a neighbour is inside); the integers reach
+    up to 4 pixels, so many points fall partly or wholly outside.
+    """
+    torch.manual_seed(5)
+    dcn = ModulatedDeformConv2d(
+        C,
+        6,
+        3,
+        stride=stride,
+        padding=dilation,
+        dilation=dilation,
+        groups=groups,
+        deform_groups=deform_groups)
+    with torch.no_grad():
+        dcn.bias.normal_()
+    x = torch.randn(3, C, H, W, requires_grad=True)
+    out_h = (H - 1) // stride + 1
+    out_w = (W - 1) // stride + 1
+    offset_shape = (3, deform_groups * 18, out_h, out_w)
+    offset = (torch.randint(-4, 4, offset_shape).float() +
+              0.1 + 0.8 * torch.rand(offset_shape)).requires_grad_()
+    mask = torch.rand(3, deform_groups * 9, out_h,
+                      out_w).requires_grad_()
+    expected = dcn(x, offset, mask)
+    actual = modulated_deform_conv2d_sampled(
+        x,
+        offset,
+        mask,
+        dcn.weight,
+        dcn.bias,
+        stride=dcn.stride,
+        padding=dcn.padding,
+        dilation=dcn.dilation,
+        groups=groups,
+        deform_groups=deform_groups)
+    torch.testing.assert_close(actual, expected, rtol=1e-4, atol=1e-5)
+    upstream = torch.randn_like(expected)
+    inputs = (x, offset, mask, dcn.weight, dcn.bias)
+    grads_expected = torch.autograd.grad(expected, inputs, upstream)
+    grads_actual = torch.autograd.grad(actual, inputs, upstream)
+    for name, got, want in zip(('input', 'offset', 'mask', 'weight', 'bias'),
+                               grads_actual, grads_expected):
+        assert want.abs().sum() > 0, name
+        torch.testing.assert_close(
+            got, want, rtol=1e-4, atol=1e-4, msg=lambda m: f'{name}: {m}')
+
+
+def test_sampling_chunks_give_the_same_result():
+    torch.manual_seed(6)
+    x = torch.randn(5, C, H, W)
+    offset = 2 * torch.randn(5, 2 * 18, H, W)
+    mask = torch.rand(5, 2 * 9, H, W)
+    weight = torch.randn(4, C, 3, 3)
+    whole = modulated_deform_conv2d_sampled(
+        x, offset, mask, weight, padding=1, deform_groups=2)
+    # one sample's column matrix is C * 9 * H * W elements: chunks of 2
+    chunked = modulated_deform_conv2d_sampled(
+        x,
+        offset,
+        mask,
+        weight,
+        padding=1,
+        deform_groups=2,
+        max_columns=2 * C * 9 * H * W)
+    torch.testing.assert_close(chunked, whole)
+
+
+def test_sampling_rejects_mismatched_offsets():
+    with pytest.raises(ValueError, match='offset groups'):
+        modulated_deform_conv2d_sampled(
+            torch.randn(1, C, H, W),
+            torch.zeros(1, 18, H, W),
+            torch.ones(1, 9, H, W),
+            torch.randn(4, C, 3, 3),
+            padding=1,
+            deform_groups=2)
+
+
+def test_dcn_impls_agree_in_the_module():
+    """'auto' on CPU (the sampling form) and 'mmcv' give the same LCM."""
+    torch.manual_seed(7)
+    lcms = {
+        impl: LocalCalibrationModule(
+            in_channels=C, deform_groups=2, num_layers=2, dcn_impl=impl)
+        for impl in ('auto', 'mmcv')
+    }
+    with torch.no_grad():
+        for param in lcms['auto'].parameters():
+            param.normal_(std=0.1)
+    lcms['mmcv'].load_state_dict(lcms['auto'].state_dict())
+    key = torch.randn(2, C, H, W)
+    sup = torch.randn(2, 3, C, H, W)
+    torch.testing.assert_close(
+        lcms['auto'](key, sup)[0],
+        lcms['mmcv'](key, sup)[0],
+        rtol=1e-4,
+        atol=1e-5)
+
+
 def test_bad_configs_raise():
+    with pytest.raises(ValueError, match='dcn_impl'):
+        LocalCalibrationModule(in_channels=C, deform_groups=2, dcn_impl='x')
     with pytest.raises(ValueError, match='deform_groups'):
         LocalCalibrationModule(in_channels=C, deform_groups=3)
     with pytest.raises(ValueError, match='layout'):
