@@ -7,19 +7,21 @@
 5. reports PoseTrack AP per joint group for both models on all labeled frames and on the occluded / blurred ones,
    draws both models' predictions against the ground truth on a hard clip, and plots the training curves.
 
-Everything goes under ``--work-dir``; a stage whose outputs exist is not run again (``--force`` reruns).
+Everything goes under ``--work-dir``; a stage whose outputs exist with the same settings (data options and seed,
+epochs, training seed, extra options) is not run again (``--force`` reruns); one made with other settings is redone.
 Extra ``--fami-options`` go to the FAMI-Pose config (ablations, e.g. ``model.gtm=None``).
 """
 import argparse
 import json
 import os
 import os.path as osp
+import shutil
 import statistics
 import subprocess
 import sys
 import time
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
@@ -33,14 +35,14 @@ PRESETS = {
     'demo':
     dict(
         data=dict(preset='demo', num_train_videos=16, num_val_videos=8, frames_per_video=30),
-        stage1_epochs=12,
-        stage2_epochs=3,
+        stage1_epochs=20,
+        stage2_epochs=8,
         seeds=[0]),
     'bench':
     dict(
-        data=dict(preset='demo', num_train_videos=32, num_val_videos=12, frames_per_video=40),
-        stage1_epochs=16,
-        stage2_epochs=8,
+        data=dict(preset='demo', num_train_videos=24, num_val_videos=12, frames_per_video=40),
+        stage1_epochs=24,
+        stage2_epochs=10,
         seeds=[0, 1, 2]),
 }
 
@@ -102,12 +104,46 @@ def scalars_file(work_dir: str) -> str:
     return osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')
 
 
-def train(config: str, work_dir: str, epochs: int, seed: int, root: str, extra: Sequence[str], force: bool,
-          val_interval: int) -> str:
-    done = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(done) and not force:
-        log(f'{osp.relpath(work_dir)} is trained already (--force to retrain)')
-        return best_checkpoint(work_dir)
+def prepare_data(root: str, options: dict, seed: int) -> dict:
+    """Generate the synthetic set in ``root`` unless it holds one made with the same options; returns its identity
+    (generator seed and resolved options), which the training stages record."""
+    from famipose_mmpose.synthetic import generate_dataset
+    from famipose_mmpose.synthetic.config import make_config
+    options = dict(options)
+    preset = options.pop('preset')
+    wanted = dict(seed=seed, config=make_config(preset, **options).to_dict())
+    summary_file = osp.join(root, 'synthetic_posetrack.json')
+    if osp.isfile(summary_file) and osp.isfile(osp.join(root, 'annotations', 'val_hard.json')):
+        with open(summary_file) as f:
+            summary = json.load(f)
+        if dict(seed=summary.get('seed'), config=summary.get('config')) == wanted:
+            log(f'using the synthetic set in {root}')
+            return wanted
+        log(f'{root} holds a synthetic set made with other options; generating it anew')
+    log(f'generating the synthetic video set in {root} (seed {seed}, {options})')
+    summary = generate_dataset(root, preset=preset, seed=seed, overwrite=True, workers=min(2, os.cpu_count() or 1),
+                               **options)
+    log(f'generated: {json.dumps(summary["splits"])[:300]}')
+    return wanted
+
+
+def train(config: str, work_dir: str, epochs: int, seed: int, root: str, data_id: dict, extra: Sequence[str],
+          force: bool, val_interval: int) -> Tuple[str, bool]:
+    """Train with the stock tools/train.py unless ``work_dir`` holds a finished run with the same settings.
+
+    Returns the best checkpoint and whether it was trained now."""
+    settings = dict(config=osp.relpath(config, REPO), epochs=epochs, seed=seed, data=data_id, options=list(extra))
+    settings_file = osp.join(work_dir, 'demo_settings.json')
+    if osp.isfile(osp.join(work_dir, 'last_checkpoint')) and not force:
+        previous = None
+        if osp.isfile(settings_file):
+            with open(settings_file) as f:
+                previous = json.load(f)
+        if previous == settings:
+            log(f'{osp.relpath(work_dir)} is trained already with these settings (--force to retrain)')
+            return best_checkpoint(work_dir), False
+        log(f'{osp.relpath(work_dir)} holds a run with other settings ({previous}); training anew')
+        shutil.rmtree(work_dir)
     os.makedirs(work_dir, exist_ok=True)
     tool = osp.join(REPO, 'tools', 'train.py')  # mmpose's stock tools/train.py, run unchanged
     run_stock_tool([
@@ -117,7 +153,9 @@ def train(config: str, work_dir: str, epochs: int, seed: int, root: str, extra: 
         f'param_scheduler.1.milestones=[{max(1, round(epochs * 2 / 3))},{max(2, round(epochs * 0.9))}]',
         f'randomness.seed={seed}', *extra
     ], osp.join(work_dir, 'train.log'))
-    return best_checkpoint(work_dir)
+    with open(settings_file, 'w') as f:
+        json.dump(settings, f, indent=1)
+    return best_checkpoint(work_dir), True
 
 
 def test(config: str, checkpoint: str, work_dir: str, root: str, extra: Sequence[str], force: bool) -> str:
@@ -223,33 +261,28 @@ def main(argv=None) -> None:
     start = time.time()
 
     root = osp.join(work_dir, 'data')
-    if not osp.isfile(osp.join(root, 'annotations', 'val_hard.json')):
-        from famipose_mmpose.synthetic import generate_dataset
-        log(f'generating the synthetic video set in {root} ({preset["data"]})')
-        summary = generate_dataset(root, seed=args.data_seed, **preset['data'])
-        log(f'generated: {json.dumps(summary)[:300]}')
-    else:
-        log(f'using the synthetic set in {root}')
+    data_id = prepare_data(root, preset['data'], args.data_seed)
 
     gains = []
     for seed in seeds:
         seed_dir = osp.join(work_dir, f'seed{seed}')
         log(f'--- seed {seed}: stage 1, single-frame baseline ({stage1_epochs} epochs)')
         stage1_dir = osp.join(seed_dir, 'stage1_single_frame')
-        stage1_ckpt = train(STAGE1_CONFIG, stage1_dir, stage1_epochs, seed, root, [], args.force,
-                            val_interval=max(1, stage1_epochs // 4))
+        stage1_ckpt, stage1_new = train(STAGE1_CONFIG, stage1_dir, stage1_epochs, seed, root, data_id, [],
+                                        args.force, val_interval=max(1, stage1_epochs // 4))
         log(f'--- seed {seed}: stage 2, FAMI-Pose on the frozen stage-1 backbone ({stage2_epochs} epochs)')
         fami_dir = osp.join(seed_dir, 'stage2_famipose')
         # stage 2 validates only at the end: one FAMI validation pass costs about a training epoch on the CPU
-        fami_ckpt = train(FAMI_CONFIG, fami_dir, stage2_epochs, seed, root, [f'load_from={stage1_ckpt}'] +
-                          args.fami_options, args.force, val_interval=stage2_epochs)
+        fami_ckpt, fami_new = train(FAMI_CONFIG, fami_dir, stage2_epochs, seed, root, data_id,
+                                    [f'load_from={stage1_ckpt}'] + args.fami_options, args.force or stage1_new,
+                                    val_interval=stage2_epochs)
         log(f'--- seed {seed}: testing both with the stock tools/test.py')
         runs = OrderedDict()
         runs['single-frame'] = dict(
-            pred_dir=test(STAGE1_CONFIG, stage1_ckpt, stage1_dir, root, [], args.force),
+            pred_dir=test(STAGE1_CONFIG, stage1_ckpt, stage1_dir, root, [], args.force or stage1_new),
             scalars=scalars_file(stage1_dir))
         runs['FAMI-Pose'] = dict(
-            pred_dir=test(FAMI_CONFIG, fami_ckpt, fami_dir, root, args.fami_options, args.force),
+            pred_dir=test(FAMI_CONFIG, fami_ckpt, fami_dir, root, args.fami_options, args.force or fami_new),
             scalars=scalars_file(fami_dir))
         totals = report(root, runs, seed_dir)
         if seed == seeds[0] and not args.skip_video:

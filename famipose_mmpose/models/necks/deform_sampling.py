@@ -100,16 +100,13 @@ def modulated_deform_conv2d_sampled(input: Tensor,
         kernel_w)
     tap_x = (torch.arange(kernel_w, **factory) * dil_w).repeat(kernel_h)
     offset = offset.reshape(batch, deform_groups, taps, 2, out_h, out_w)
-    pos_y = tap_y.view(taps, 1, 1) + rows.view(1, out_h, 1) + offset[:, :, :,
-                                                                     0]
-    pos_x = tap_x.view(taps, 1, 1) + cols.view(1, 1, out_w) + offset[:, :, :,
-                                                                     1]
+    pos_y = tap_y.view(taps, 1, 1) + rows.view(1, out_h, 1) + offset[:, :, :, 0]
+    pos_x = tap_x.view(taps, 1, 1) + cols.view(1, 1, out_w) + offset[:, :, :, 1]
     # align_corners=True maps pixel i to -1 + 2 i / (size - 1)
     grid = torch.stack([
         pos_x * (2 / max(width - 1, 1)) - 1,
-        pos_y * (2 / max(height - 1, 1)) - 1
-    ],
-                       dim=-1)
+        pos_y * (2 / max(height - 1, 1)) - 1,
+    ], dim=-1)
     grid = grid.view(batch * deform_groups, taps * out_h, out_w, 2)
 
     group_channels = channels // deform_groups
@@ -123,7 +120,7 @@ def modulated_deform_conv2d_sampled(input: Tensor,
     sampled = sampled.view(batch, deform_groups, group_channels, taps, out_h,
                            out_w)
     sampled = sampled * mask.reshape(batch, deform_groups, 1, taps, out_h,
-                                  out_w)
+                                     out_w)
     columns = sampled.view(batch, groups, channels // groups * taps,
                            out_h * out_w)
     out = torch.matmul(
