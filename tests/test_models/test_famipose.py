@@ -497,11 +497,19 @@ def test_backbone_chunks_give_the_same_features():
     torch.testing.assert_close(actual.enhanced, expected.enhanced)
 
 
-@pytest.mark.parametrize('overrides,match', [
-    (dict(backbone_chunk_size=0), 'positive int'),
-    (dict(backbone_chunk_size=2, backbone_bn_train=True), 'eval-mode BN'),
-    (dict(backbone_chunk_size=2, freeze_backbone=False), 'eval-mode BN'),
-])
-def test_backbone_chunk_size_rejects_bad_values(overrides, match):
-    with pytest.raises(ValueError, match=match):
-        MODELS.build(_model_cfg(**overrides))
+def test_backbone_chunks_only_in_eval_mode():
+    """A backbone in train mode (batch statistics) gets all crops at once."""
+    calls = []
+    for bn_train in (False, True):
+        model = _build(backbone_chunk_size=4, backbone_bn_train=bn_train)
+        model.backbone.register_forward_hook(
+            lambda module, args, output: calls.append(args[0].shape[0]))
+        model.train()
+        model.loss(_video(), _data_samples())
+    assert calls == [4, 4, 2, BATCH * FRAMES]
+
+
+@pytest.mark.parametrize('value', [0, -1, 2.5, True, '4'])
+def test_backbone_chunk_size_rejects_bad_values(value):
+    with pytest.raises(ValueError, match='backbone_chunk_size'):
+        MODELS.build(_model_cfg(backbone_chunk_size=value))

@@ -79,13 +79,14 @@ class FAMIPose(TopdownPoseEstimator):
     the model trains: ``False`` keeps the backbone in eval mode (running
     statistics fixed, the default); ``True`` lets its BN layers follow the
     model's mode, as in the authors' code (batch statistics, running
-    statistics drift). ``backbone_chunk_size`` runs the frozen backbone on
-    at most that many crops per call (on a CPU, 5 calls of B crops are about
-    20% faster per crop than one call of 5B crops, the activations staying
-    in cache; on a GPU one large call is faster). Because an eval-mode BN
-    treats every crop alone, chunking changes no value (up to float
-    rounding); it is refused with a trainable backbone or
-    ``backbone_bn_train=True``.
+    statistics drift). ``backbone_chunk_size`` runs the backbone on at most
+    that many crops per call whenever it is in eval mode (on a CPU, 5 calls
+    of B crops are about 20% faster per crop than one call of 5B crops, the
+    activations staying in cache; on a GPU one large call is faster). An
+    eval-mode BN treats every crop alone, so chunking changes no value (up to
+    float rounding); a backbone in train mode (``backbone_bn_train=True``
+    while training, or a trainable backbone) always gets all crops in one
+    call, as its batch statistics require.
 
     Every trainable parameter takes part in ``loss`` on video input, so DDP
     needs no ``find_unused_parameters``; training on single-frame input
@@ -110,8 +111,8 @@ class FAMIPose(TopdownPoseEstimator):
         freeze_backbone (bool): Freeze the backbone. Defaults to ``True``
         backbone_bn_train (bool): With a frozen backbone, keep its BN layers
             in train mode while the model trains. Defaults to ``False``
-        backbone_chunk_size (int, optional): Crops per backbone call for the
-            frozen, eval-mode backbone; ``None`` runs all B*T crops in one
+        backbone_chunk_size (int, optional): Crops per backbone call while
+            the backbone is in eval mode; ``None`` runs all B*T crops in one
             call. Defaults to ``None``
         feature_index (int): Which backbone (or neck) output feeds the
             temporal modules. Defaults to -1
@@ -174,19 +175,13 @@ class FAMIPose(TopdownPoseEstimator):
                 'has_final_layer=True); fix model.head or set '
                 'model.mi_loss=None.')
 
-        if backbone_chunk_size is not None:
-            if not isinstance(backbone_chunk_size,
-                              int) or backbone_chunk_size < 1:
-                raise ValueError(
-                    'FAMIPose: model.backbone_chunk_size must be a positive '
-                    f'int or None, got {backbone_chunk_size!r}.')
-            if not freeze_backbone or backbone_bn_train:
-                raise ValueError(
-                    'FAMIPose: model.backbone_chunk_size needs a frozen '
-                    'backbone with eval-mode BN (freeze_backbone=True, '
-                    'backbone_bn_train=False); with batch statistics the '
-                    'chunks would change the features. Set '
-                    'model.backbone_chunk_size=None.')
+        if backbone_chunk_size is not None and (
+                isinstance(backbone_chunk_size, bool)
+                or not isinstance(backbone_chunk_size, int)
+                or backbone_chunk_size < 1):
+            raise ValueError(
+                'FAMIPose: model.backbone_chunk_size must be a positive int '
+                f'or None, got {backbone_chunk_size!r}.')
         self.freeze_backbone = freeze_backbone
         self.backbone_bn_train = backbone_bn_train
         self.backbone_chunk_size = backbone_chunk_size
@@ -224,20 +219,20 @@ class FAMIPose(TopdownPoseEstimator):
         """
         if self.freeze_backbone:
             with torch.no_grad():
-                feats = self._run_frozen_backbone(inputs)
+                feats = self._run_backbone(inputs)
         else:
-            feats = self.backbone(inputs)
+            feats = self._run_backbone(inputs)
         if self.with_neck:
             feats = self.neck(feats)
         if isinstance(feats, Tensor):
             feats = (feats, )
         return tuple(feats)
 
-    def _run_frozen_backbone(self, inputs: Tensor):
-        """The frozen backbone on ``inputs``, ``backbone_chunk_size`` crops
-        per call."""
+    def _run_backbone(self, inputs: Tensor):
+        """The backbone on ``inputs``; in eval mode ``backbone_chunk_size``
+        crops per call."""
         chunk = self.backbone_chunk_size
-        if chunk is None or inputs.shape[0] <= chunk:
+        if chunk is None or self.backbone.training or inputs.shape[0] <= chunk:
             return self.backbone(inputs)
         outputs = [self.backbone(part) for part in inputs.split(chunk)]
         if isinstance(outputs[0], Tensor):
