@@ -231,6 +231,13 @@ def test_sampling_chunks_give_the_same_result():
     torch.testing.assert_close(chunked, whole)
 
 
+def test_sampling_rejects_a_one_pixel_axis():
+    with pytest.raises(ValueError, match='at least 2x2'):
+        modulated_deform_conv2d_sampled(
+            torch.randn(1, C, 1, W), torch.zeros(1, 18, 1, W),
+            torch.ones(1, 9, 1, W), torch.randn(4, C, 3, 3), padding=1)
+
+
 def test_sampling_rejects_mismatched_offsets():
     with pytest.raises(ValueError, match='offset groups'):
         modulated_deform_conv2d_sampled(

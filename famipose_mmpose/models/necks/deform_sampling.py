@@ -91,6 +91,11 @@ def modulated_deform_conv2d_sampled(input: Tensor,
             f'and mask {tuple(mask.shape)} do not match {deform_groups} '
             f'offset groups of a {kernel_h}x{kernel_w} kernel on '
             f'{channels} input channels.')
+    if height < 2 or width < 2:
+        # align_corners=True cannot express positions on a 1-pixel axis
+        raise ValueError(
+            'modulated_deform_conv2d_sampled: the input must be at least 2x2, '
+            f'got {height}x{width}; use mmcv\'s op (LCM dcn_impl=\'mmcv\').')
 
     # sampling positions in input pixels: (K, Ho, Wo) base + offsets
     factory = dict(device=input.device, dtype=input.dtype)
