@@ -2,7 +2,7 @@
 """Sub-JHMDB as a top-down video dataset with a supporting-frame window."""
 import copy
 import os.path as osp
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional
 
 import numpy as np
 from mmpose.registry import DATASETS
@@ -54,42 +54,11 @@ class JhmdbVideoDataset(PoseTrackVideoDataset):
             becomes ``annotations/Sub{split}_train.json`` (or ``_test``
             with ``test_mode=True``). Give ``split`` or ``ann_file``, not
             both. Default: ``None``.
-        bbox_file (str, optional): Person detections (test only), as in
-            :class:`PoseTrackVideoDataset`. Default: ``None``.
-        det_bbox_thr (float): Detection score threshold. Default: ``0.0``.
-        frame_offsets (Sequence[int]): Supporting-frame offsets.
-            Default: ``(-2, -1, 1, 2)``.
-        frame_sampling (str): ``'fixed'`` or ``'random'``.
-            Default: ``'fixed'``.
-        frame_range (Sequence[int], optional): ``(low, high)`` for
-            ``'random'``. Default: ``None``.
-        border_policy (str): ``'fami'``, ``'key'`` or ``'clip'``.
-            Default: ``'fami'``.
-        missing_frame (str): ``'error'`` or ``'nearest'``.
-            Default: ``'error'``.
-        frame_name_format (str, optional): Frame file name pattern; detected
-            (``'%05d.png'``) when ``None``. Default: ``None``.
-        first_frame_index (int, optional): First frame index; 1 for 5-digit
-            names when ``None``. Default: ``None``.
-        check_videos_on_load (bool): Check the clip folders when loading.
-            Default: ``True``.
-        backend_args (dict, optional): File backend arguments.
-            Default: ``None``.
-        data_mode (str): Only ``'topdown'``. Default: ``'topdown'``.
-        metainfo (dict, optional): Meta information; JHMDB's by default.
-            Default: ``None``.
-        data_root (str, optional): Data root. Default: ``None``.
-        data_prefix (dict, optional): Image path prefix.
-            Default: ``dict(img='')``.
-        filter_cfg (dict, optional): Data filter config. Default: ``None``.
-        indices (int | Sequence[int], optional): Sample subset.
-            Default: ``None``.
-        serialize_data (bool): Serialize the data list. Default: ``True``.
-        pipeline (list, optional): Processing pipeline. Default: ``None``.
-        test_mode (bool): Test phase. Default: ``False``.
-        lazy_init (bool): Defer loading. Default: ``False``.
-        max_refetch (int): Refetch limit. Default: ``1000``.
-        sample_interval (int): Image id sampling interval. Default: ``1``.
+        test_mode (bool): Test phase (selects ``_test`` for ``split``).
+            Default: ``False``.
+        **kwargs: Every other argument of :class:`PoseTrackVideoDataset`
+            (window, border, missing-frame, detection and loading options),
+            with the same defaults.
     """
 
     METAINFO: dict = dict(from_file='configs/_base_/datasets/jhmdb.py')
@@ -100,29 +69,8 @@ class JhmdbVideoDataset(PoseTrackVideoDataset):
     def __init__(self,
                  ann_file: str = '',
                  split: Optional[int] = None,
-                 bbox_file: Optional[str] = None,
-                 det_bbox_thr: float = 0.0,
-                 frame_offsets: Sequence[int] = (-2, -1, 1, 2),
-                 frame_sampling: str = 'fixed',
-                 frame_range: Optional[Sequence[int]] = None,
-                 border_policy: str = 'fami',
-                 missing_frame: str = 'error',
-                 frame_name_format: Optional[str] = None,
-                 first_frame_index: Optional[int] = None,
-                 check_videos_on_load: bool = True,
-                 backend_args: Optional[dict] = None,
-                 data_mode: str = 'topdown',
-                 metainfo: Optional[dict] = None,
-                 data_root: Optional[str] = None,
-                 data_prefix: Optional[dict] = None,
-                 filter_cfg: Optional[dict] = None,
-                 indices: Optional[Union[int, Sequence[int]]] = None,
-                 serialize_data: bool = True,
-                 pipeline: Optional[List[Union[dict, Callable]]] = None,
                  test_mode: bool = False,
-                 lazy_init: bool = False,
-                 max_refetch: int = 1000,
-                 sample_interval: int = 1) -> None:
+                 **kwargs) -> None:
         if split is not None:
             if ann_file:
                 raise ValueError(
@@ -136,31 +84,7 @@ class JhmdbVideoDataset(PoseTrackVideoDataset):
             ann_file = f'annotations/Sub{split}_{phase}.json'
         self.split = split
         self._clip_lengths: Optional[Dict[str, int]] = None
-        super().__init__(
-            ann_file=ann_file,
-            bbox_file=bbox_file,
-            det_bbox_thr=det_bbox_thr,
-            frame_offsets=frame_offsets,
-            frame_sampling=frame_sampling,
-            frame_range=frame_range,
-            border_policy=border_policy,
-            missing_frame=missing_frame,
-            frame_name_format=frame_name_format,
-            first_frame_index=first_frame_index,
-            check_videos_on_load=check_videos_on_load,
-            backend_args=backend_args,
-            data_mode=data_mode,
-            metainfo=metainfo,
-            data_root=data_root,
-            data_prefix=data_prefix,
-            filter_cfg=filter_cfg,
-            indices=indices,
-            serialize_data=serialize_data,
-            pipeline=pipeline,
-            test_mode=test_mode,
-            lazy_init=lazy_init,
-            max_refetch=max_refetch,
-            sample_interval=sample_interval)
+        super().__init__(ann_file=ann_file, test_mode=test_mode, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         """Load the samples; clip lengths are re-read from each load."""
