@@ -19,11 +19,18 @@ This launcher does the two smallest things that avoid them without patching mmen
 
 Then it runs the stock tool file from the installed mmpose package (``mmpose/.mim/tools``) as ``__main__``.
 
+When the tool has finished, the launcher destroys the process group and ends the process without the
+interpreter's final clean-up (``exit_before_finalization``): with torch 2.13, gloo's worker threads outlive
+``destroy_process_group`` while DDP still holds the group, and one that drops a collective's tensor while the
+interpreter finalises aborts the process (SIGABRT after a successful run, about one run in ten of ``test``).
+
 Because the launcher sets ``model_wrapper_cfg``, mmengine ignores a top-level ``find_unused_parameters = True`` of
 the config (it reads that key only when ``model_wrapper_cfg`` is unset); pass
 ``--cfg-options model_wrapper_cfg.find_unused_parameters=True`` instead when a model needs it (FAMI-Pose on video
 input does not).
 """
+import atexit
+import gc
 import os
 import os.path as osp
 import runpy
@@ -37,6 +44,24 @@ CPU_DDP_OPTIONS = [
     'model_wrapper_cfg.type=MMDistributedDataParallel', 'model_wrapper_cfg.device_ids=None',
     'model_wrapper_cfg.broadcast_buffers=False'
 ]
+
+
+def exit_before_finalization(status: int) -> None:
+    """Do what a normal interpreter exit does for the program, then end the process before finalisation.
+
+    ``dist.destroy_process_group`` stops gloo's worker threads only once the last reference to the group is gone,
+    and torch's DDP keeps references to it that are not freed before the interpreter shuts down. A worker thread
+    that releases the tensor of a finished collective needs the GIL; if the interpreter is finalising by then,
+    CPython ends the thread from inside C++ code and the process aborts ("terminate called without an active
+    exception"), turning a finished run into a failure. Ending the process here avoids the finalisation:
+    the exit handlers (logging's flush and close among them) and the collection of unreachable objects (files
+    left open are closed) run first, as they would at a normal exit.
+    """
+    atexit._run_exitfuncs()
+    gc.collect()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def main() -> None:
@@ -53,6 +78,7 @@ def main() -> None:
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+    exit_before_finalization(0)  # reached only when the tool succeeded; a failure raises as usual
 
 
 if __name__ == '__main__':

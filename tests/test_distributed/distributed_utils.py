@@ -58,6 +58,16 @@ def leave_group() -> None:
         dist.destroy_process_group()
 
 
+def exit_worker() -> None:
+    """End a worker that succeeded the way ``tools/dist_cpu.py`` ends its processes (see its
+    ``exit_before_finalization``: gloo threads kept alive by DDP can abort a finalising interpreter)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('dist_cpu', DIST_CPU)
+    launcher = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launcher)
+    launcher.exit_before_finalization(0)
+
+
 def spawn(worker, *args) -> None:
     """Run ``worker(rank, WORLD_SIZE, port, *args)`` in ``WORLD_SIZE`` fresh processes; re-raise a worker's error."""
     import torch.multiprocessing as mp
@@ -290,6 +300,7 @@ def group_worker(rank: int, world_size: int, port: int, gt_dir: str, metric_out:
         run_ddp_variants(data_root, variants_out)
     finally:
         leave_group()
+    exit_worker()  # only after success: a worker's exception must reach mp.spawn
 
 
 def _config_and_batches(data_root: str):

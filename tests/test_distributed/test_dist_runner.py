@@ -46,10 +46,10 @@ def torchrun(args: Sequence[str], cwd: str) -> str:
     ]
     env = dict(os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1')
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-    output = proc.stdout + proc.stderr
-    if proc.returncode != 0:
-        pytest.fail(f'{" ".join(cmd)} exited {proc.returncode}\n{output[-8000:]}')
-    return output
+    if proc.returncode != 0:  # stderr first: torchrun's summary and a rank's traceback or abort message are there
+        pytest.fail(f'{" ".join(cmd)} exited {proc.returncode}\n--- end of stderr ---\n{proc.stderr[-5000:]}\n'
+                    f'--- end of stdout ---\n{proc.stdout[-3000:]}')
+    return proc.stdout + proc.stderr
 
 
 def train_dataset_size(root: str) -> int:
