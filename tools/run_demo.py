@@ -250,6 +250,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def gain_table(gains: List[Dict[str, float]], seeds: Sequence[int]) -> str:
+    """Markdown table of the FAMI-Pose minus single-frame Total AP per frame subset: mean ± std over the seeds,
+    or the single value when only one seed ran (a standard deviation of one value is undefined)."""
+    if len(gains) != len(seeds) or not gains:
+        raise ValueError(f'gain_table: {len(gains)} results for seeds {list(seeds)}')
+    seed_list = ', '.join(map(str, seeds))
+    what = f'mean ± std over seeds {seed_list}' if len(seeds) > 1 else f'seed {seed_list}'
+    lines = [f'| frames | FAMI-Pose minus single-frame, Total AP ({what}) |', '|---|---|']
+    for subset in gains[0]:
+        values = [g[subset] for g in gains]
+        cell = f'{statistics.mean(values):+.1f}'
+        if len(values) > 1:
+            cell += f' ± {statistics.stdev(values):.1f}'
+        lines.append(f'| {subset} | {cell} |')
+    return '\n'.join(lines)
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     preset = PRESETS[args.preset]
@@ -290,13 +307,7 @@ def main(argv=None) -> None:
         gains.append({subset: totals['FAMI-Pose'][subset] - totals['single-frame'][subset]
                       for subset in totals['FAMI-Pose']})
 
-    lines = ['| frames | FAMI-Pose minus single-frame, Total AP (mean ± std over seeds ' + ', '.join(map(str, seeds)) +
-             ') |', '|---|---|']
-    for subset in gains[0]:
-        values = [g[subset] for g in gains]
-        std = statistics.stdev(values) if len(values) > 1 else float('nan')
-        lines.append(f'| {subset} | {statistics.mean(values):+.1f} ± {std:.1f} |')
-    summary = '\n'.join(lines)
+    summary = gain_table(gains, seeds)
     print('\n' + summary + '\n', flush=True)
     with open(osp.join(work_dir, 'gain.md'), 'w') as f:
         f.write(summary + '\n')

@@ -79,3 +79,17 @@ def test_train_reruns_only_when_settings_change(run_demo, tmp_path,
     assert train(3, data=dict(seed=1, config={}))[1] and len(calls) == 3
     assert train(3, data=dict(seed=1, config={}), force=True)[1]
     assert len(calls) == 4
+
+
+def test_gain_table_mean_std_and_single_seed(run_demo):
+    gains = [dict(all=2.0, occluded=4.0), dict(all=3.0, occluded=5.0), dict(all=4.0, occluded=6.0)]
+    table = run_demo.gain_table(gains, [0, 1, 2]).splitlines()
+    assert table[0] == '| frames | FAMI-Pose minus single-frame, Total AP (mean ± std over seeds 0, 1, 2) |'
+    assert table[2:] == ['| all | +3.0 ± 1.0 |', '| occluded | +5.0 ± 1.0 |']
+
+    single = run_demo.gain_table([dict(all=-1.25)], [7]).splitlines()
+    assert single[0] == '| frames | FAMI-Pose minus single-frame, Total AP (seed 7) |'
+    assert single[2:] == ['| all | -1.2 |'] and 'nan' not in '\n'.join(single)
+
+    with pytest.raises(ValueError, match='2 results for seeds'):
+        run_demo.gain_table(gains[:2], [0, 1, 2])
