@@ -69,20 +69,7 @@ def modulated_deform_conv2d_sampled(input: Tensor,
     out_channels, _, kernel_h, kernel_w = weight.shape
     taps = kernel_h * kernel_w
     out_h, out_w = offset.shape[-2:]
-    chunk = max(1, max_columns // (channels * taps * out_h * out_w))
-    if batch > chunk:
-        return torch.cat([
-            modulated_deform_conv2d_sampled(part_input, part_offset,
-                                            part_mask, weight, bias, stride,
-                                            padding, dilation, groups,
-                                            deform_groups, max_columns)
-            for part_input, part_offset, part_mask in zip(
-                input.split(chunk), offset.split(chunk), mask.split(chunk))
-        ])
     height, width = input.shape[2:]
-    stride_h, stride_w = _pair(stride)
-    pad_h, pad_w = _pair(padding)
-    dil_h, dil_w = _pair(dilation)
     if offset.shape[1] != deform_groups * 2 * taps or \
             mask.shape[1] != deform_groups * taps or \
             channels % deform_groups or channels % groups:
@@ -96,7 +83,20 @@ def modulated_deform_conv2d_sampled(input: Tensor,
         raise ValueError(
             'modulated_deform_conv2d_sampled: the input must be at least 2x2, '
             f'got {height}x{width}; use mmcv\'s op (LCM dcn_impl=\'mmcv\').')
+    chunk = max(1, max_columns // (channels * taps * out_h * out_w))
+    if batch > chunk:
+        return torch.cat([
+            modulated_deform_conv2d_sampled(part_input, part_offset,
+                                            part_mask, weight, bias, stride,
+                                            padding, dilation, groups,
+                                            deform_groups, max_columns)
+            for part_input, part_offset, part_mask in zip(
+                input.split(chunk), offset.split(chunk), mask.split(chunk))
+        ])
 
+    stride_h, stride_w = _pair(stride)
+    pad_h, pad_w = _pair(padding)
+    dil_h, dil_w = _pair(dilation)
     # sampling positions in input pixels: (K, Ho, Wo) base + offsets
     factory = dict(device=input.device, dtype=input.dtype)
     rows = torch.arange(out_h, **factory) * stride_h - pad_h
@@ -109,8 +109,8 @@ def modulated_deform_conv2d_sampled(input: Tensor,
     pos_x = tap_x.view(taps, 1, 1) + cols.view(1, 1, out_w) + offset[:, :, :, 1]
     # align_corners=True maps pixel i to -1 + 2 i / (size - 1)
     grid = torch.stack([
-        pos_x * (2 / max(width - 1, 1)) - 1,
-        pos_y * (2 / max(height - 1, 1)) - 1,
+        pos_x * (2 / (width - 1)) - 1,
+        pos_y * (2 / (height - 1)) - 1,
     ], dim=-1)
     grid = grid.view(batch * deform_groups, taps * out_h, out_w, 2)
 
