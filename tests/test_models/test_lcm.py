@@ -8,8 +8,11 @@ from mmpose.registry import MODELS
 from mmcv.ops import ModulatedDeformConv2d
 
 from famipose_mmpose.models.necks import LocalCalibrationModule
+from famipose_mmpose.models.necks import lcm as lcm_module
 from famipose_mmpose.models.necks.deform_sampling import \
     modulated_deform_conv2d_sampled
+
+from .test_famipose import _build, _data_samples, _video
 
 C, H, W = 8, 10, 9
 
@@ -277,3 +280,102 @@ def test_bad_configs_raise():
         LocalCalibrationModule(in_channels=C, deform_groups=3)
     with pytest.raises(ValueError, match='layout'):
         LocalCalibrationModule(in_channels=C, deform_groups=2, layout='x')
+
+
+# the LCM of configs/famipose/famipose_hrnet-w48_8xb6-20e_posetrack17-
+# 384x288.py: 48-channel 96x72 features, 4 supporting frames
+W48_LCM = dict(
+    in_channels=48, layout='per_frame', deform_groups=12, dilation=3)
+W48_C, W48_H, W48_W, W48_SUP = 48, 96, 72, 4
+
+
+def test_w48_lcm_runs_in_float16():
+    """Under AMP the offsets and masks are float16; their sums exceed
+    float16's range (65504) although every value is finite, which must not
+    trip the finiteness check."""
+    torch.manual_seed(8)
+    lcm = LocalCalibrationModule(**W48_LCM)
+    lcm.init_weights()
+    with torch.no_grad():  # finite offsets of 2 pixels and masks near 1
+        lcm.offset_convs[0].bias.fill_(2.0)
+        lcm.mask_convs[0].bias.fill_(4.0)
+    lcm.half()
+    key = torch.randn(1, W48_C, W48_H, W48_W, dtype=torch.float16)
+    sup = torch.randn(1, W48_SUP, W48_C, W48_H, W48_W, dtype=torch.float16)
+    guide = torch.cat([key.expand_as(sup[0]), sup[0]], dim=1)
+    with torch.no_grad():
+        offset = lcm.offset_convs[0](guide)
+        mask = torch.sigmoid(lcm.mask_convs[0](guide))
+        # the case at hand: finite values, float16 sums overflow
+        assert torch.isfinite(offset).all() and torch.isfinite(mask).all()
+        assert not torch.isfinite(offset.sum() + mask.sum())
+        aligned, _ = lcm(key, sup)
+    assert aligned.shape == sup.shape and aligned.dtype == torch.float16
+    assert torch.isfinite(aligned).all()
+
+
+def _w48_offset_and_mask(dtype=torch.float16):
+    """Finite offsets and masks of the W48 LCM's shapes for one sample
+    whose float16 sums overflow; one offset is float16's largest value."""
+    gen = torch.Generator().manual_seed(9)
+    groups, taps = W48_LCM['deform_groups'], 9
+    offset = 100 * torch.rand(
+        W48_SUP, groups * 2 * taps, W48_H, W48_W, generator=gen)
+    offset[0, 0, 0, 0] = torch.finfo(torch.float16).max
+    mask = torch.rand(W48_SUP, groups * taps, W48_H, W48_W, generator=gen)
+    return offset.to(dtype), mask.to(dtype)
+
+
+def test_finite_check_is_exact_in_float16():
+    offset, mask = _w48_offset_and_mask()
+    assert not torch.isfinite(offset.sum()) and not torch.isfinite(
+        mask.sum())
+    assert lcm_module._all_finite(offset, mask)
+    assert lcm_module._all_finite(mask)
+    # float32 and bfloat16 keep their own sums
+    assert lcm_module._all_finite(offset.float(), mask.float())
+    assert lcm_module._all_finite(offset.bfloat16(), mask.bfloat16())
+
+
+@pytest.mark.parametrize('bad', [float('nan'), float('inf'), -float('inf')])
+@pytest.mark.parametrize('where', ['offset', 'mask'])
+def test_finite_check_catches_one_bad_float16_value(bad, where):
+    offset, mask = _w48_offset_and_mask()
+    (offset if where == 'offset' else mask)[3, 7, 50, 40] = bad
+    assert not lcm_module._all_finite(offset, mask)
+
+
+def test_finite_check_opposite_infs_do_not_cancel():
+    offset, mask = _w48_offset_and_mask()
+    offset[3, 7, 50, 40] = float('inf')
+    mask[0, 0, 0, 0] = -float('inf')
+    assert not lcm_module._all_finite(offset, mask)
+
+
+def test_w48_lcm_raises_on_a_float16_nan():
+    lcm = LocalCalibrationModule(**W48_LCM).half()
+    key = torch.randn(1, W48_C, W48_H, W48_W, dtype=torch.float16)
+    sup = torch.randn(1, 1, W48_C, W48_H, W48_W, dtype=torch.float16)
+    sup[0, 0, 0, 40, 30] = float('nan')
+    with torch.no_grad():  # make the NaN reach the offsets
+        lcm.offset_convs[0].weight.fill_(0.01)
+    with pytest.raises(FloatingPointError, match='non-finite'):
+        with torch.no_grad():
+            lcm(key, sup)
+
+
+def test_tiny_famipose_loss_under_bfloat16_autocast():
+    # compute_acc=False: mmpose's HeatmapHead turns the heatmaps into a
+    # NumPy array for the accuracy, and NumPy has no bfloat16
+    model = _build(train_cfg=dict(compute_acc=False))
+    model.train()
+    dtypes = []
+    model.lcm.offset_convs[0].register_forward_hook(
+        lambda module, args, out: dtypes.append(out.dtype))
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = model(_video(), _data_samples(), mode='loss')
+    assert dtypes == [torch.bfloat16]
+    for name, value in losses.items():
+        assert torch.isfinite(torch.as_tensor(value)).all(), name
+    assert losses['loss_kpt'] > 0 and losses['loss_mi'] > 0
+    (losses['loss_kpt'] + losses['loss_mi']).backward()
