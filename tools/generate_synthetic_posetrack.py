@@ -6,9 +6,9 @@ Example::
     python tools/generate_synthetic_posetrack.py data/synthetic_posetrack \\
         --preset demo --seed 0
 
-writes ``images/{train,val}/<video>/%06d.jpg``, the per-video and merged
-PoseTrack18 annotation files, a detection file for val and the hard-case
-files ``annotations/{train,val}_hard.json`` (see
+writes ``images/{train,val,test}/<video>/%06d.jpg``, the per-video and merged
+PoseTrack18 annotation files, detection files for val and test and the
+hard-case files ``annotations/{train,val,test}_hard.json`` (see
 :mod:`famipose_mmpose.synthetic.writer`), then prints a summary. Options not
 given keep the preset's value. An existing non-empty folder is replaced only
 with ``--overwrite`` and only if it holds a data set of this generator.
@@ -38,6 +38,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument('--num-train-videos', type=int)
     parser.add_argument('--num-val-videos', type=int)
+    parser.add_argument('--num-test-videos', type=int)
     parser.add_argument('--frames-per-video', type=int)
     parser.add_argument(
         '--image-size',
@@ -102,11 +103,11 @@ def format_summary(summary: Dict[str, Any]) -> str:
             'blurred_labeled_frames', 'frames_with_ignore_regions',
             'detections')
     width = max(len(k) for k in keys)
-    lines.append(f"{'':{width}}  {'train':>8}  {'val':>8}")
+    splits = list(summary['splits'])
+    lines.append(f"{'':{width}}" + ''.join(f'  {s:>8}' for s in splits))
     for key in keys:
-        train = summary['splits']['train'][key]
-        val = summary['splits']['val'][key]
-        lines.append(f'{key:{width}}  {train:>8}  {val:>8}')
+        lines.append(f'{key:{width}}' + ''.join(
+            f"  {summary['splits'][s][key]:>8}" for s in splits))
     return '\n'.join(lines)
 
 
@@ -115,6 +116,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     options = dict(
         num_train_videos=args.num_train_videos,
         num_val_videos=args.num_val_videos,
+        num_test_videos=args.num_test_videos,
         frames_per_video=args.frames_per_video,
         person_height=args.person_height,
         people_per_video=args.people_per_video,

@@ -1,15 +1,23 @@
-"""The embedded demo: does looking at neighbouring frames help?  (``make demo``; ``make bench`` for several seeds)
+"""The embedded demo: does looking at neighbouring frames help?  (``make demo``; ``make bench`` with controls)
 
-1. generates a synthetic PoseTrack18-format video set (occluders, overlapping people, motion blur);
-2. stage 1: trains the single-frame baseline (stock ``TopdownPoseEstimator``) with mmpose's stock ``tools/train.py``;
-3. stage 2: trains FAMI-Pose on top of it (frozen stage-1 backbone, ``load_from`` the stage-1 checkpoint);
-4. tests both with mmpose's stock ``tools/test.py`` (detected boxes) and writes their PoseTrack prediction files;
-5. reports PoseTrack AP per joint group for both models on all labeled frames and on the occluded / blurred ones,
-   draws both models' predictions against the ground truth on a hard clip, and plots the training curves.
+Each *repeat* r generates its own synthetic PoseTrack18-format video set (data seed r: train, val and test videos,
+occluders, overlapping people, motion blur) and trains with training seed r:
 
+1. stage 1: the single-frame baseline (stock ``TopdownPoseEstimator``) with mmpose's stock ``tools/train.py``; its
+   best checkpoint is chosen on the val split;
+2. stage 2, one run per *arm*, all from that stage-1 checkpoint with the same epochs, schedule and seed: FAMI-Pose,
+   its controls (static support: every supporting frame replaced by the key frame; matched budget: the single-frame
+   model trained for the same extra epochs) and, in ``make bench``, the paper's ablations (Tables 6 and 7, and the
+   MI loss's ``released`` mode); stage 2 validates once, at its last epoch, which is the checkpoint tested;
+3. tests every arm with mmpose's stock ``tools/test.py`` on the held-out **test** split (detected boxes);
+4. reports PoseTrack AP per joint group on all labeled test frames and on the occluded / blurred ones, per repeat
+   (``repeat<r>/results.md``, a picture of the hardest test clip, the training curves) and over the repeats
+   (``results.md``: mean ± std per arm and the paired differences FAMI-Pose minus each control).
+
+Nothing chosen here looks at the test split: stage 1's best epoch is picked on val, stage 2 has no choice to make.
 Everything goes under ``--work-dir``; a stage whose outputs exist with the same settings (data options and seed,
-epochs, training seed, extra options) is not run again (``--force`` reruns); one made with other settings is redone.
-Extra ``--fami-options`` go to the FAMI-Pose config (ablations, e.g. ``model.gtm=None``).
+epochs, training seed, options) is not run again (``--force`` reruns); one made with other settings is redone.
+``--fami-options`` go to every arm built on the FAMI-Pose config.
 """
 import argparse
 import json
@@ -21,7 +29,7 @@ import subprocess
 import sys
 import time
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
@@ -29,21 +37,81 @@ if REPO not in sys.path:
 
 STAGE1_CONFIG = osp.join(REPO, 'configs', 'synthetic', 'td-hm_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py')
 FAMI_CONFIG = osp.join(REPO, 'configs', 'synthetic', 'famipose_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py')
+MATCHED_CONFIG = osp.join(REPO, 'configs', 'synthetic',
+                          'td-hm_hrnet-tiny_1xb32-12e_synthposetrack-128x96_matched-budget.py')
 
-#: Budgets: data set size (generator options) and epochs of each stage.
+DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def dataset_options(**fields) -> List[str]:
+    """``--cfg-options`` setting dataset fields of the train, val and test dataloaders alike."""
+    return [f'{loader}.dataset.{key}={value}' for loader in DATALOADERS for key, value in fields.items()]
+
+
+class Arm(NamedTuple):
+    """One trained and tested model of the comparison."""
+    dir_name: str
+    config: Optional[str]  # None: the stage-1 model itself
+    options: Tuple[str, ...]
+    description: str
+
+
+ARMS: 'OrderedDict[str, Arm]' = OrderedDict([
+    ('single-frame', Arm('stage1_single_frame', None, (), 'stage 1: single-frame HRNet, best epoch on val')),
+    ('matched budget',
+     Arm('matched_budget', MATCHED_CONFIG, (), 'single-frame model, stage-2 epochs and schedule from stage 1')),
+    ('static support',
+     Arm('static_support', FAMI_CONFIG, tuple(dataset_options(static_support=True)),
+         'FAMI-Pose, every supporting frame = the key frame (train and test)')),
+    ('FAMI-Pose', Arm('stage2_famipose', FAMI_CONFIG, (), 'GTM + LCM + MI loss, window -2..2')),
+    ('GTM only', Arm('ablation_gtm', FAMI_CONFIG, ('model.lcm=None', 'model.mi_loss=None'), 'paper Table 6 (a)')),
+    ('GTM + LCM', Arm('ablation_gtm_lcm', FAMI_CONFIG, ('model.mi_loss=None', ), 'paper Table 6 (b)')),
+    ('window -1..1',
+     Arm('ablation_window1', FAMI_CONFIG, tuple(dataset_options(frame_offsets='[-1,1]')), 'paper Table 7')),
+    ('window -3..3',
+     Arm('ablation_window3', FAMI_CONFIG, tuple(dataset_options(frame_offsets='[-3,-2,-1,1,2,3]')),
+         'paper Table 7')),
+    ('MI released', Arm('ablation_mi_released', FAMI_CONFIG, ('model.mi_loss.mode=released', ),
+                        "the authors' released MI formula")),
+])
+#: The controls every FAMI-Pose result is compared with (paired, per repeat).
+CONTROLS = ('single-frame', 'matched budget', 'static support')
+
+#: Budgets: data set size (generator options), epochs of each stage, and which arms run on which repeats.
 PRESETS = {
+    # a minute or two: checks that every arm runs end to end (numbers meaningless)
+    'smoke':
+    dict(
+        data=dict(preset='tiny', frames_per_video=6),
+        stage1_epochs=1,
+        stage2_epochs=1,
+        arms={name: [0] for name in ARMS}),
     'demo':
     dict(
-        data=dict(preset='demo', num_train_videos=16, num_val_videos=8, frames_per_video=30),
+        data=dict(preset='demo', num_train_videos=16, num_val_videos=8, num_test_videos=8, frames_per_video=30),
         stage1_epochs=20,
         stage2_epochs=8,
-        seeds=[0]),
+        arms={
+            'single-frame': [0],
+            'static support': [0],
+            'FAMI-Pose': [0]
+        }),
     'bench':
     dict(
-        data=dict(preset='demo', num_train_videos=24, num_val_videos=12, frames_per_video=40),
-        stage1_epochs=24,
-        stage2_epochs=10,
-        seeds=[0, 1, 2]),
+        data=dict(preset='demo', num_train_videos=16, num_val_videos=8, num_test_videos=8, frames_per_video=30),
+        stage1_epochs=20,
+        stage2_epochs=8,
+        arms={
+            'single-frame': [0, 1, 2],
+            'matched budget': [0, 1, 2],
+            'static support': [0, 1, 2],
+            'FAMI-Pose': [0, 1, 2],
+            'GTM only': [0],
+            'GTM + LCM': [0],
+            'window -1..1': [0],
+            'window -3..3': [0],
+            'MI released': [0],
+        }),
 }
 
 
@@ -68,14 +136,17 @@ def run_stock_tool(args: List[str], log_file: str) -> None:
         raise SystemExit(f'{args[1]} failed (exit {proc.returncode}); full log: {log_file}\n{tail}')
 
 
-def data_options(root: str, pred_dir: Optional[str] = None) -> List[str]:
+def data_options(root: str, pred_dir: Optional[str] = None, test_split: str = 'test') -> List[str]:
+    """Point a config at the synthetic set in ``root``: train on train, validate on val, test on ``test_split``
+    (``val`` only to choose settings while developing, never for reported numbers)."""
     root = root.rstrip('/') + '/'
     options = [f'train_dataloader.dataset.data_root={root}']
-    for split in ('val', 'test'):
+    for split, loader in (('val', 'val'), (test_split, 'test')):
         options += [
-            f'{split}_dataloader.dataset.data_root={root}',
-            f'{split}_dataloader.dataset.bbox_file={root}annotations/posetrack18_val_human_detections.json',
-            f'{split}_evaluator.gt_dir={root}annotations/val/'
+            f'{loader}_dataloader.dataset.data_root={root}',
+            f'{loader}_dataloader.dataset.ann_file=annotations/posetrack18_{split}.json',
+            f'{loader}_dataloader.dataset.bbox_file={root}annotations/posetrack18_{split}_human_detections.json',
+            f'{loader}_evaluator.gt_dir={root}annotations/{split}/'
         ]
     if pred_dir is not None:
         options.append(f'test_evaluator.out_dir={pred_dir}')
@@ -158,15 +229,28 @@ def train(config: str, work_dir: str, epochs: int, seed: int, root: str, data_id
     return best_checkpoint(work_dir), True
 
 
-def test(config: str, checkpoint: str, work_dir: str, root: str, extra: Sequence[str], force: bool) -> str:
-    pred_dir = osp.join(work_dir, 'predictions')
-    if osp.isdir(pred_dir) and os.listdir(pred_dir) and not force:
-        return pred_dir
+def test(config: str, checkpoint: str, work_dir: str, root: str, extra: Sequence[str], force: bool,
+         split: str = 'test') -> str:
+    """Test with the stock tools/test.py on ``split`` unless ``work_dir`` holds predictions made with the same
+    checkpoint and options; returns the folder of per-video prediction files."""
+    suffix = '' if split == 'test' else f'_{split}'
+    pred_dir = osp.join(work_dir, 'predictions' + suffix)
+    settings_file = osp.join(work_dir, f'test_settings{suffix}.json')
+    settings = dict(config=osp.relpath(config, REPO), checkpoint=osp.realpath(checkpoint), root=root,
+                    split=split, options=list(extra))
+    if osp.isdir(pred_dir) and os.listdir(pred_dir) and not force and osp.isfile(settings_file):
+        with open(settings_file) as f:
+            if json.load(f) == settings:
+                return pred_dir
+    if osp.isdir(pred_dir):
+        shutil.rmtree(pred_dir)
     tool = osp.join(REPO, 'tools', 'test.py')
     run_stock_tool([
         sys.executable, tool, config, checkpoint, '--work-dir',
-        osp.join(work_dir, 'test'), '--cfg-options', *data_options(root, pred_dir), *extra
-    ], osp.join(work_dir, 'test.log'))
+        osp.join(work_dir, 'test' + suffix), '--cfg-options', *data_options(root, pred_dir, split), *extra
+    ], osp.join(work_dir, f'test{suffix}.log'))
+    with open(settings_file, 'w') as f:
+        json.dump(settings, f, indent=1)
     return pred_dir
 
 
@@ -194,35 +278,41 @@ def pick_hard_clip(hard_file: str, gt_dir: str, length: int = 4):
     return best[1], best[2]
 
 
-def report(root: str, runs: Dict[str, Dict[str, str]], out_dir: str) -> Dict[str, Dict[str, float]]:
+def report(root: str, runs: Dict[str, Dict[str, str]], out_dir: str,
+           split: str = 'test') -> Dict[str, Dict[str, float]]:
+    """Per-joint tables, the picture of the hardest clip and the training curves of one repeat; returns the Total
+    AP of every arm on every frame subset."""
     from famipose_mmpose.synthetic.report import (comparison_strip, format_ap_table, plot_training_curves,
                                                   subset_ap)
-    gt_dir = osp.join(root, 'annotations', 'val')
-    hard_file = osp.join(root, 'annotations', 'val_hard.json')
+    gt_dir = osp.join(root, 'annotations', split)
+    hard_file = osp.join(root, 'annotations', f'{split}_hard.json')
     results = OrderedDict((name, subset_ap(gt_dir, run['pred_dir'], hard_file)) for name, run in runs.items())
     table = format_ap_table(results)
     print('\n' + table + '\n', flush=True)
-    with open(osp.join(out_dir, 'results.md'), 'w') as f:
-        f.write(table + '\n')
+    suffix = '' if split == 'test' else f'_{split}'
+    with open(osp.join(out_dir, f'results{suffix}.md'), 'w') as f:
+        f.write(f'PoseTrack AP on the {split} split (detected boxes)\n\n' + table + '\n')
     video, frames = pick_hard_clip(hard_file, gt_dir)
+    shown = [name for name in ('single-frame', 'static support', 'FAMI-Pose') if name in runs]
     strip = comparison_strip(root, osp.join(gt_dir, video + '.json'),
-                             {name: osp.join(run['pred_dir'], video + '.json')
-                              for name, run in runs.items()}, frames, osp.join(out_dir, 'predictions_hard_clip.png'))
+                             {name: osp.join(runs[name]['pred_dir'], video + '.json')
+                              for name in shown}, frames, osp.join(out_dir, f'predictions_hard_clip{suffix}.png'))
     curves = plot_training_curves({name: run['scalars']
                                    for name, run in runs.items()},
                                   osp.join(out_dir, 'training_curves.png'),
-                                  continues={'FAMI-Pose': 'single-frame'})
-    log(f'table: {osp.join(out_dir, "results.md")}; picture: {strip}; curves: {curves}')
+                                  continues={name: 'single-frame'
+                                             for name in runs if name != 'single-frame'})
+    log(f'table: {osp.join(out_dir, f"results{suffix}.md")}; picture: {strip}; curves: {curves}')
     return {name: {subset: ap.parts['Total'] for subset, ap in result.items()} for name, result in results.items()}
 
 
 def render_clip(root: str, checkpoint: str, out_dir: str, fami_options: Sequence[str]) -> None:
-    """Run FAMI-Pose on the hardest val clip through the video inference API and draw it to a GIF."""
+    """Run FAMI-Pose on the hardest test clip through the video inference API and draw it to a GIF."""
     from mmengine.config import Config
 
     from famipose_mmpose.apis import render_video
-    gt_dir = osp.join(root, 'annotations', 'val')
-    video, _ = pick_hard_clip(osp.join(root, 'annotations', 'val_hard.json'), gt_dir)
+    gt_dir = osp.join(root, 'annotations', 'test')
+    video, _ = pick_hard_clip(osp.join(root, 'annotations', 'test_hard.json'), gt_dir)
     cfg = Config.fromfile(FAMI_CONFIG)
     if fami_options:
         from mmengine.config import DictAction
@@ -230,9 +320,9 @@ def render_clip(root: str, checkpoint: str, out_dir: str, fami_options: Sequence
         parser.add_argument('--cfg-options', nargs='+', action=DictAction)
         cfg.merge_from_dict(parser.parse_args(['--cfg-options', *fami_options]).cfg_options)
     out_path = osp.join(out_dir, f'famipose_{video}.gif')
-    log(f'rendering val clip {video} with FAMI-Pose through famipose_mmpose.apis.render_video')
-    render_video(cfg, checkpoint, osp.join(root, 'images', 'val', video),
-                 osp.join(root, 'annotations', 'posetrack18_val_human_detections.json'), out_path)
+    log(f'rendering test clip {video} with FAMI-Pose through famipose_mmpose.apis.render_video')
+    render_video(cfg, checkpoint, osp.join(root, 'images', 'test', video),
+                 osp.join(root, 'annotations', 'posetrack18_test_human_detections.json'), out_path)
     log(f'video: {out_path}')
 
 
@@ -240,78 +330,149 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--preset', choices=sorted(PRESETS), default='demo')
-    parser.add_argument('--seeds', type=int, nargs='+', help='training seeds (default: the preset\'s)')
+    parser.add_argument('--repeats', type=int, nargs='+',
+                        help='run only these repeats (repeat r: data seed r, training seed r)')
+    parser.add_argument('--arms', nargs='+', choices=list(ARMS), metavar='ARM',
+                        help=f'run only these arms (of {list(ARMS)}); single-frame always runs')
     parser.add_argument('--stage1-epochs', type=int)
     parser.add_argument('--stage2-epochs', type=int)
-    parser.add_argument('--data-seed', type=int, default=0)
-    parser.add_argument('--fami-options', nargs='+', default=[], help='extra --cfg-options for FAMI-Pose')
+    parser.add_argument('--fami-options', nargs='+', default=[],
+                        help='extra --cfg-options for every arm built on the FAMI-Pose config')
+    parser.add_argument('--split', choices=['test', 'val'], default='test',
+                        help='split the arms are tested and reported on: test (default, the reported numbers) or '
+                        'val (to choose settings while developing without looking at test)')
     parser.add_argument('--force', action='store_true', help='rerun stages whose outputs exist')
     parser.add_argument('--skip-video', action='store_true', help='do not render the video clip at the end')
     return parser.parse_args(argv)
 
 
-def gain_table(gains: List[Dict[str, float]], seeds: Sequence[int]) -> str:
-    """Markdown table of the FAMI-Pose minus single-frame Total AP per frame subset: mean ± std over the seeds,
-    or the single value when only one seed ran (a standard deviation of one value is undefined)."""
-    if len(gains) != len(seeds) or not gains:
-        raise ValueError(f'gain_table: {len(gains)} results for seeds {list(seeds)}')
-    seed_list = ', '.join(map(str, seeds))
-    what = f'mean ± std over seeds {seed_list}' if len(seeds) > 1 else f'seed {seed_list}'
-    lines = [f'| frames | FAMI-Pose minus single-frame, Total AP ({what}) |', '|---|---|']
-    for subset in gains[0]:
-        values = [g[subset] for g in gains]
-        cell = f'{statistics.mean(values):+.1f}'
-        if len(values) > 1:
-            cell += f' ± {statistics.stdev(values):.1f}'
-        lines.append(f'| {subset} | {cell} |')
+def plan(arms: Dict[str, Sequence[int]], only_repeats: Optional[Sequence[int]],
+         only_arms: Optional[Sequence[str]]) -> 'OrderedDict[int, List[str]]':
+    """Repeat -> the arms it runs, in :data:`ARMS` order.
+
+    A preset lists the repeats of each arm; ``only_repeats`` picks repeats (one the preset does not list runs the
+    arms the preset runs on every repeat), ``only_arms`` keeps only those arms (the single-frame model always runs:
+    every other arm starts from it)."""
+    unknown = sorted(set(arms) - set(ARMS))
+    if unknown:
+        raise ValueError(f'unknown arms {unknown}; known: {list(ARMS)}')
+    preset_repeats = sorted({r for rs in arms.values() for r in rs})
+    every = [name for name in arms if set(arms[name]) == set(preset_repeats)]
+    out: 'OrderedDict[int, List[str]]' = OrderedDict()
+    for repeat in (only_repeats or preset_repeats):
+        names = [name for name in arms if repeat in arms[name]] or every
+        names = [name for name in ARMS if name in names and (not only_arms or name in only_arms)]
+        out[repeat] = ['single-frame'] + [name for name in names if name != 'single-frame']
+    return out
+
+
+def _mean_std(values: Sequence[float], signed: bool = False) -> str:
+    fmt = '{:+.1f}' if signed else '{:.1f}'
+    cell = fmt.format(statistics.mean(values))
+    if len(values) > 1:
+        cell += f' ± {statistics.stdev(values):.1f}'
+    return cell
+
+
+def summary_tables(totals: Dict[int, Dict[str, Dict[str, float]]]) -> str:
+    """The comparison over repeats, as markdown.
+
+    Args:
+        totals: repeat -> arm -> frame subset -> Total AP (test split).
+
+    Returns:
+        str: Two tables: Total AP per arm (mean ± std over the repeats that ran it, and how many), and the paired
+        differences FAMI-Pose minus each control, computed per repeat (the values listed, then mean ± std).
+    """
+    if not totals:
+        raise ValueError('summary_tables: no results')
+    subsets = list(next(iter(next(iter(totals.values())).values())))
+    arms = [name for name in ARMS if any(name in per_arm for per_arm in totals.values())]
+    lines = ['| arm | repeats | ' + ' | '.join(subsets) + ' |', '|---|---|' + '---|' * len(subsets)]
+    for arm in arms:
+        ran = [r for r in totals if arm in totals[r]]
+        cells = [_mean_std([totals[r][arm][s] for r in ran]) for s in subsets]
+        lines.append(f'| {arm} | {len(ran)} ({", ".join(map(str, ran))}) | ' + ' | '.join(cells) + ' |')
+    lines += ['', '| paired difference | repeats | ' + ' | '.join(subsets) + ' |', '|---|---|' + '---|' * len(subsets)]
+    for control in CONTROLS:
+        ran = [r for r in totals if 'FAMI-Pose' in totals[r] and control in totals[r]]
+        if not ran:
+            continue
+        cells = []
+        for subset in subsets:
+            diffs = [totals[r]['FAMI-Pose'][subset] - totals[r][control][subset] for r in ran]
+            per_repeat = ' / '.join(f'{d:+.1f}' for d in diffs)
+            cells.append(_mean_std(diffs, signed=True) + (f' ({per_repeat})' if len(diffs) > 1 else ''))
+        lines.append(f'| FAMI-Pose minus {control} | {len(ran)} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
+
+
+def run_repeat(repeat: int, arm_names: Sequence[str], preset: dict, args: argparse.Namespace, work_dir: str,
+               stage1_epochs: int, stage2_epochs: int, render: bool) -> Dict[str, Dict[str, float]]:
+    """Generate repeat ``repeat``'s data set, train and test its arms, write its report; returns its Total APs."""
+    repeat_dir = osp.join(work_dir, f'repeat{repeat}')
+    os.makedirs(repeat_dir, exist_ok=True)
+    root = osp.join(repeat_dir, 'data')
+    data_id = prepare_data(root, preset['data'], seed=repeat)
+    seed = repeat
+
+    log(f'--- repeat {repeat}: stage 1, single-frame baseline ({stage1_epochs} epochs, best epoch on val)')
+    stage1_dir = osp.join(repeat_dir, ARMS['single-frame'].dir_name)
+    stage1_ckpt, stage1_new = train(STAGE1_CONFIG, stage1_dir, stage1_epochs, seed, root, data_id, [], args.force,
+                                    val_interval=max(1, stage1_epochs // 4))
+    runs = OrderedDict()
+    runs['single-frame'] = dict(
+        pred_dir=test(STAGE1_CONFIG, stage1_ckpt, stage1_dir, root, [], args.force or stage1_new, args.split),
+        scalars=scalars_file(stage1_dir))
+    checkpoints = {}
+    for name in arm_names:
+        arm = ARMS[name]
+        if arm.config is None:
+            continue
+        options = list(arm.options) + (list(args.fami_options) if arm.config == FAMI_CONFIG else [])
+        log(f'--- repeat {repeat}: stage 2, {name} ({arm.description}; {stage2_epochs} epochs)')
+        arm_dir = osp.join(repeat_dir, arm.dir_name)
+        # stage 2 validates only at the end: one FAMI validation pass costs about a training epoch on the CPU
+        ckpt, new = train(arm.config, arm_dir, stage2_epochs, seed, root, data_id, [f'load_from={stage1_ckpt}'] +
+                          options, args.force or stage1_new, val_interval=stage2_epochs)
+        runs[name] = dict(pred_dir=test(arm.config, ckpt, arm_dir, root, options, args.force or new, args.split),
+                          scalars=scalars_file(arm_dir))
+        checkpoints[name] = ckpt
+    totals = report(root, runs, repeat_dir, args.split)
+    if render and args.split == 'test' and not args.skip_video and 'FAMI-Pose' in checkpoints:
+        render_clip(root, checkpoints['FAMI-Pose'], repeat_dir, args.fami_options)
+    return totals
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
     preset = PRESETS[args.preset]
-    seeds = args.seeds or preset['seeds']
     stage1_epochs = args.stage1_epochs or preset['stage1_epochs']
     stage2_epochs = args.stage2_epochs or preset['stage2_epochs']
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
     start = time.time()
+    schedule = plan(preset['arms'], args.repeats, args.arms)
+    log('plan: ' + '; '.join(f'repeat {r}: {", ".join(names)}' for r, names in schedule.items()))
 
-    root = osp.join(work_dir, 'data')
-    data_id = prepare_data(root, preset['data'], args.data_seed)
+    totals = OrderedDict()
+    for repeat, arm_names in schedule.items():
+        totals[repeat] = run_repeat(repeat, arm_names, preset, args, work_dir, stage1_epochs, stage2_epochs,
+                                    render=repeat == next(iter(schedule)))
 
-    gains = []
-    for seed in seeds:
-        seed_dir = osp.join(work_dir, f'seed{seed}')
-        log(f'--- seed {seed}: stage 1, single-frame baseline ({stage1_epochs} epochs)')
-        stage1_dir = osp.join(seed_dir, 'stage1_single_frame')
-        stage1_ckpt, stage1_new = train(STAGE1_CONFIG, stage1_dir, stage1_epochs, seed, root, data_id, [],
-                                        args.force, val_interval=max(1, stage1_epochs // 4))
-        log(f'--- seed {seed}: stage 2, FAMI-Pose on the frozen stage-1 backbone ({stage2_epochs} epochs)')
-        fami_dir = osp.join(seed_dir, 'stage2_famipose')
-        # stage 2 validates only at the end: one FAMI validation pass costs about a training epoch on the CPU
-        fami_ckpt, fami_new = train(FAMI_CONFIG, fami_dir, stage2_epochs, seed, root, data_id,
-                                    [f'load_from={stage1_ckpt}'] + args.fami_options, args.force or stage1_new,
-                                    val_interval=stage2_epochs)
-        log(f'--- seed {seed}: testing both with the stock tools/test.py')
-        runs = OrderedDict()
-        runs['single-frame'] = dict(
-            pred_dir=test(STAGE1_CONFIG, stage1_ckpt, stage1_dir, root, [], args.force or stage1_new),
-            scalars=scalars_file(stage1_dir))
-        runs['FAMI-Pose'] = dict(
-            pred_dir=test(FAMI_CONFIG, fami_ckpt, fami_dir, root, args.fami_options, args.force or fami_new),
-            scalars=scalars_file(fami_dir))
-        totals = report(root, runs, seed_dir)
-        if seed == seeds[0] and not args.skip_video:
-            render_clip(root, fami_ckpt, seed_dir, args.fami_options)
-        gains.append({subset: totals['FAMI-Pose'][subset] - totals['single-frame'][subset]
-                      for subset in totals['FAMI-Pose']})
-
-    summary = gain_table(gains, seeds)
+    minutes = (time.time() - start) / 60
+    what = 'the held-out test split' if args.split == 'test' else 'the val split (for choosing settings)'
+    summary = (f'PoseTrack Total AP on {what} (detected boxes); repeat r = data seed r and '
+               f'training seed r; stage 1 {stage1_epochs} epochs (best on val), stage 2 {stage2_epochs} epochs '
+               f'(every arm from the same stage-1 checkpoint); this run took {minutes:.1f} min.\n\n' +
+               summary_tables(totals))
     print('\n' + summary + '\n', flush=True)
-    with open(osp.join(work_dir, 'gain.md'), 'w') as f:
+    suffix = '' if args.split == 'test' else f'_{args.split}'
+    with open(osp.join(work_dir, f'results{suffix}.md'), 'w') as f:
         f.write(summary + '\n')
-    log(f'done in {(time.time() - start) / 60:.1f} min; everything is in {work_dir}')
+    with open(osp.join(work_dir, f'results{suffix}.json'), 'w') as f:
+        json.dump({str(r): t for r, t in totals.items()}, f, indent=1)
+    log(f'done in {minutes:.1f} min; everything is in {work_dir}')
 
 
 if __name__ == '__main__':

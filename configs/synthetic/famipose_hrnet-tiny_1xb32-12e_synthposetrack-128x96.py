@@ -78,12 +78,13 @@ val_pipeline = [
 train_dataloader = dict(
     dataset=dict(
         type=dataset_type, frame_offsets=frame_offsets, border_policy='fami', pipeline=train_pipeline))
-val_dataloader = dict(
-    dataset=dict(
-        type=dataset_type,
-        frame_offsets=frame_offsets,
-        border_policy='fami',
-        filter_cfg=None,
-        det_bbox_thr=0.2,
-        pipeline=val_pipeline))
-test_dataloader = val_dataloader
+# val (model selection) and test (reported numbers) keep their base's split files and read them as videos
+eval_dataset = dict(
+    type=dataset_type,
+    frame_offsets=frame_offsets,
+    border_policy='fami',
+    filter_cfg=None,
+    det_bbox_thr=0.2,
+    pipeline=val_pipeline)
+val_dataloader = dict(dataset=eval_dataset)
+test_dataloader = dict(dataset=eval_dataset)

@@ -99,6 +99,23 @@ val_dataloader = dict(
         data_prefix=dict(img=''),
         test_mode=True,
         pipeline=val_pipeline))
-test_dataloader = val_dataloader
+# model selection (save_best) looks at val only; the reported numbers come from the held-out test split, which no
+# training or validation setting reads
+test_dataloader = dict(
+    batch_size=32,
+    num_workers=1,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode='topdown',
+        ann_file='annotations/posetrack18_test.json',
+        bbox_file=data_root + 'annotations/posetrack18_test_human_detections.json',
+        filter_cfg=dict(bbox_score_thr=0.2),
+        data_prefix=dict(img=''),
+        test_mode=True,
+        pipeline=val_pipeline))
 val_evaluator = dict(type='PoseTrackAPMetric', gt_dir=data_root + 'annotations/val/')
-test_evaluator = val_evaluator
+test_evaluator = dict(type='PoseTrackAPMetric', gt_dir=data_root + 'annotations/test/')

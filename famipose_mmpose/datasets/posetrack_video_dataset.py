@@ -174,6 +174,17 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             Default: ``None``.
         border_policy (str): ``'fami'``, ``'key'`` or ``'clip'`` (see
             above). Default: ``'fami'``.
+        static_support (bool): The static-support control: every supporting
+            frame is the key frame itself (same file, so after the shared
+            augmentation every supporting crop equals the key crop pixel for
+            pixel), while the window keeps its length and offsets. A
+            FAMI-Pose model then has all its layers but no temporal
+            information: trained and tested this way it measures what the
+            extra capacity and training give without the neighbouring
+            frames; a trained model tested this way shows whether the
+            temporal part matters on a data set
+            (``--cfg-options test_dataloader.dataset.static_support=True``).
+            Default: ``False``.
         missing_frame (str): ``'error'`` or ``'nearest'`` (see above).
             Default: ``'error'``.
         frame_name_format (str, optional): printf-style frame file name such
@@ -225,6 +236,7 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                  frame_sampling: str = 'fixed',
                  frame_range: Optional[Sequence[int]] = None,
                  border_policy: str = 'fami',
+                 static_support: bool = False,
                  missing_frame: str = 'error',
                  frame_name_format: Optional[str] = None,
                  first_frame_index: Optional[int] = None,
@@ -266,6 +278,10 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             raise ValueError(f'{name} got border_policy={border_policy!r}; '
                              f'use one of {BORDER_POLICIES}.')
         self.border_policy = border_policy
+        if not isinstance(static_support, bool):
+            raise ValueError(f'{name} got static_support={static_support!r};'
+                             ' use True or False.')
+        self.static_support = static_support
         if missing_frame not in MISSING_FRAME_POLICIES:
             raise ValueError(f'{name} got missing_frame={missing_frame!r}; '
                              f'use one of {MISSING_FRAME_POLICIES}.')
@@ -667,8 +683,11 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         folder = osp.dirname(data_info['img_path'])
         video = data_info['video']
         offsets = self.draw_offsets()
-        indices = resolve_window(key_index, offsets, first, last,
-                                 self.border_policy)
+        if self.static_support:
+            indices = [key_index] * len(offsets)
+        else:
+            indices = resolve_window(key_index, offsets, first, last,
+                                     self.border_policy)
 
         key_path = data_info['img_path']
         if not self._frame_exists(key_path):

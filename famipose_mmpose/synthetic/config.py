@@ -4,6 +4,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
 
+#: Most videos a split may hold (its PoseTrack video numbers stay below the
+#: next split's; see :mod:`.writer`).
+MAX_VIDEOS = {'train': 499999, 'val': 299999, 'test': 199999}
+
 
 @dataclass(frozen=True)
 class SyntheticConfig:
@@ -11,7 +15,10 @@ class SyntheticConfig:
 
     Args:
         num_train_videos (int): Videos in ``train``. Defaults to 24.
-        num_val_videos (int): Videos in ``val``. Defaults to 8.
+        num_val_videos (int): Videos in ``val`` (model selection).
+            Defaults to 8.
+        num_test_videos (int): Videos in ``test`` (the reported numbers;
+            same distributions as ``val``, other videos). Defaults to 8.
         frames_per_video (int): Frames of every video (1..9999).
             Defaults to 40.
         image_width (int): Frame width in pixels. Defaults to 256.
@@ -32,17 +39,18 @@ class SyntheticConfig:
             marked as an ignore region. Defaults to 0.4.
         train_label_stride (int): Every k-th train frame is labeled (frame
             indices 0, k, 2k, ...). Defaults to 1.
-        val_label_stride (int): Every k-th val frame is labeled.
+        val_label_stride (int): Every k-th val and test frame is labeled.
             Defaults to 2.
         det_miss_rate (float): Base probability that the simulated detector
             misses a person (it grows with occlusion and truncation).
             Defaults to 0.05.
         det_false_positives (float): Mean number of false-positive boxes
-            per val frame. Defaults to 0.4.
+            per val and test frame. Defaults to 0.4.
         jpeg_quality (int): JPEG quality of the frames. Defaults to 90.
     """
     num_train_videos: int = 24
     num_val_videos: int = 8
+    num_test_videos: int = 8
     frames_per_video: int = 40
     image_width: int = 256
     image_height: int = 192
@@ -78,6 +86,7 @@ PRESETS: Dict[str, Dict[str, Any]] = {
     dict(
         num_train_videos=2,
         num_val_videos=2,
+        num_test_videos=2,
         frames_per_video=8,
         image_width=96,
         image_height=72,
@@ -90,6 +99,7 @@ PRESETS: Dict[str, Dict[str, Any]] = {
     dict(
         num_train_videos=120,
         num_val_videos=40,
+        num_test_videos=40,
         frames_per_video=60,
         image_width=384,
         image_height=288,
@@ -146,10 +156,12 @@ def make_config(preset: str = 'demo', **overrides: Any) -> SyntheticConfig:
             values[key] = _pair(key, values[key])
     cfg = SyntheticConfig(**values)
     _check_range('num_train_videos', cfg.num_train_videos, 0, 499999, True)
-    _check_range('num_val_videos', cfg.num_val_videos, 0, 499999, True)
-    if cfg.num_train_videos + cfg.num_val_videos == 0:
-        raise ValueError('Synthetic options num_train_videos and '
-                         'num_val_videos are both 0: ask for at least one '
+    for split, most in MAX_VIDEOS.items():
+        _check_range(f'num_{split}_videos', getattr(cfg, f'num_{split}_videos'),
+                     0, most, True)
+    if cfg.num_train_videos + cfg.num_val_videos + cfg.num_test_videos == 0:
+        raise ValueError('Synthetic options num_train_videos, num_val_videos '
+                         'and num_test_videos are all 0: ask for at least one '
                          'video.')
     _check_range('frames_per_video', cfg.frames_per_video, 1, 9999, True)
     _check_range('image_width', cfg.image_width, 32, 4096, True)

@@ -22,9 +22,9 @@ from .config import SyntheticConfig, make_config
 from .detections import simulate_detections
 from .render import render_frame
 from .scene import sample_scene
-from .writer import (SPLITS, HARD_INFO, annotation_record, coco_file,
-                     hard_record, image_record, video_name,
-                     video_number, write_json)
+from .writer import (EVAL_SPLITS, HARD_INFO, SPLITS, annotation_record,
+                     coco_file, detection_file_name, hard_record,
+                     image_record, video_name, video_number, write_json)
 
 MARKER_FILE = 'synthetic_posetrack.json'
 FORMAT_VERSION = 1
@@ -98,7 +98,7 @@ def _make_video(job: _VideoJob) -> Dict[str, Any]:
                 ann_ids[person.track_id] = record['id']
         entry = hard_record(image, name, t, frame, ann_ids)
         hard.append(entry)
-        if split == 'val':
+        if split in EVAL_SPLITS:
             detections += simulate_detections(frame, image['id'], cfg,
                                               det_rng)
         blurred = frame.blur_length > 0
@@ -209,7 +209,8 @@ def generate_dataset(out_dir: str,
         os.makedirs(tmp_dir)
         counts = {
             'train': cfg.num_train_videos,
-            'val': cfg.num_val_videos
+            'val': cfg.num_val_videos,
+            'test': cfg.num_test_videos
         }
         jobs = [
             _VideoJob(cfg, int(seed), split, index, tmp_dir)
@@ -232,10 +233,10 @@ def generate_dataset(out_dir: str,
                     'info': HARD_INFO,
                     'images': [h for r in mine for h in r['hard']]
                 })
-            if split == 'val':
+            if split in EVAL_SPLITS:
                 write_json(
                     os.path.join(tmp_dir, 'annotations',
-                                 'posetrack18_val_human_detections.json'),
+                                 detection_file_name(split)),
                     [d for r in mine for d in r['detections']])
             splits[split] = {
                 key: sum(r['stats'][key] for r in mine)

@@ -126,6 +126,10 @@ def draw_people(img: np.ndarray, people: Sequence[np.ndarray], color, score_thr:
     return out
 
 
+#: BGR colours of the model rows of :func:`comparison_strip` (ground truth is green).
+MODEL_COLORS = ((0, 128, 255), (255, 64, 255), (255, 200, 0), (0, 0, 255))
+
+
 def comparison_strip(data_root: str,
                      gt_file: str,
                      pred_files: Mapping[str, str],
@@ -150,9 +154,11 @@ def comparison_strip(data_root: str,
     for name, path in pred_files.items():
         with open(path) as f:
             preds[name] = json.load(f)
+    if len(preds) > len(MODEL_COLORS):
+        raise ValueError(f'comparison_strip draws at most {len(MODEL_COLORS)} models, got {list(preds)}.')
     rows = []
     for row_name, source, color, thr in [('ground truth', gt, (0, 255, 0), 0.0)] + [
-        (name, pred, c, score_thr) for (name, pred), c in zip(preds.items(), [(0, 128, 255), (255, 64, 255)])
+        (name, pred, c, score_thr) for (name, pred), c in zip(preds.items(), MODEL_COLORS)
     ]:
         tiles = []
         for idx in frame_indices:

@@ -3,11 +3,12 @@
 
 Layout written under the output root (PoseTrack18 conventions)::
 
-    images/{train,val}/<video>/%06d.jpg              frames, from 000000
-    annotations/{train,val}/<video>.json             official per-video files
-    annotations/posetrack18_{train,val}.json         merged COCO-style files
-    annotations/posetrack18_val_human_detections.json  detector boxes, val
-    annotations/{train,val}_hard.json                occlusion / blur record
+    images/{train,val,test}/<video>/%06d.jpg         frames, from 000000
+    annotations/{train,val,test}/<video>.json        official per-video files
+    annotations/posetrack18_{train,val,test}.json    merged COCO-style files
+    annotations/posetrack18_{val,test}_human_detections.json
+                                                     detector boxes
+    annotations/{train,val,test}_hard.json           occlusion / blur record
     synthetic_posetrack.json                         options + summary; the
                                                      completion marker
 
@@ -15,7 +16,11 @@ Ids follow PoseTrack18: a video ``<vid>`` (6 digits) is named
 ``<vid>_synth_<split>``; frame ``f`` has ``id == frame_id ==
 int('1' + vid + '%04d' % f)``; a person's annotation has
 ``id = image_id * 100 + track_id``. Train videos are numbered from 000001,
-val videos from 500001.
+val videos from 500001, test videos from 800001.
+
+The three splits hold distinct videos drawn from the same distributions
+(each video has its own seed, derived from the split and its index): ``val``
+is for model selection, ``test`` for the numbers that are reported.
 
 Ground truth honesty: a joint hidden by an occluder or by another person keeps
 its true position and visibility 1 (PoseTrack annotates joints whose position
@@ -60,8 +65,16 @@ import numpy as np
 from .figures import JOINT_NAMES, NUM_JOINTS, UNANNOTATED_JOINTS
 from .render import OCCLUSION_MARGIN, FrameRender, PersonFrame
 
-SPLITS = ('train', 'val')
-VIDEO_NUMBER_BASE = {'train': 0, 'val': 500000}
+SPLITS = ('train', 'val', 'test')
+#: Splits scored with detected boxes (a detection file is written for them).
+EVAL_SPLITS = ('val', 'test')
+VIDEO_NUMBER_BASE = {'train': 0, 'val': 500000, 'test': 800000}
+
+
+def detection_file_name(split: str) -> str:
+    """Base name of the detection file of an evaluation split."""
+    return f'posetrack18_{split}_human_detections.json'
+
 
 # The PoseTrack18 person category, as in the official files.
 CATEGORIES: List[Dict[str, Any]] = [{

@@ -358,3 +358,34 @@ def test_loaded_frames_are_the_window_in_order(pt18, make):
     levels = [int(np.median(img)) for img in results['img']]
     expected = [make.background_level(k, 1) for k in (3, 1, 2, 4, 5)]
     assert np.all(np.abs(np.array(levels) - expected) <= 3), levels
+
+
+def test_static_support_crops_equal_the_key_crop_pixel_for_pixel(pt18):
+    """The static-support control: same window length and offsets, every
+    supporting crop is the key crop (after the shared random augmentation)."""
+    pipeline = [
+        dict(type='LoadVideoFrames'),
+        dict(type='GetBBoxCenterScale'),
+        dict(type='RandomFlip', direction='horizontal', prob=1.0),
+        dict(type='RandomBBoxTransform', rotate_prob=1.0),
+        dict(type='TopdownAffine', input_size=(24, 32)),
+        dict(type='PackPoseInputs', meta_keys=RECOMMENDED_VIDEO_META_KEYS),
+    ]
+    static = build(pt18, pipeline=pipeline, static_support=True)
+    temporal = build(pt18, pipeline=pipeline)
+    i, info = sample_of(static, VIDEO_1, 3)
+    assert info['frame_paths'] == [info['img_path']] * 5
+    assert info['frame_offsets'] == [0, -2, -1, 1, 2]
+    assert info['frame_indices'] == [3] * 5
+    crops = static[i]['inputs']
+    assert tuple(crops.shape) == (5, 3, 32, 24)
+    for t in range(1, 5):
+        assert (crops[t] == crops[0]).all(), t
+    # the same sample without the control reads other frames (other pixels)
+    moving = temporal[i]['inputs']
+    assert any(not (moving[t] == moving[0]).all() for t in range(1, 5))
+
+
+def test_static_support_must_be_a_bool(pt18):
+    with pytest.raises(ValueError, match='static_support'):
+        build(pt18, static_support='yes')

@@ -81,15 +81,53 @@ def test_train_reruns_only_when_settings_change(run_demo, tmp_path,
     assert len(calls) == 4
 
 
-def test_gain_table_mean_std_and_single_seed(run_demo):
-    gains = [dict(all=2.0, occluded=4.0), dict(all=3.0, occluded=5.0), dict(all=4.0, occluded=6.0)]
-    table = run_demo.gain_table(gains, [0, 1, 2]).splitlines()
-    assert table[0] == '| frames | FAMI-Pose minus single-frame, Total AP (mean ± std over seeds 0, 1, 2) |'
-    assert table[2:] == ['| all | +3.0 ± 1.0 |', '| occluded | +5.0 ± 1.0 |']
+def test_data_options_validate_on_val_and_test_on_test(run_demo):
+    options = run_demo.data_options('/d', pred_dir='/p')
+    val = [o for o in options if o.startswith(('train_', 'val_'))]
+    test = [o for o in options if o.startswith('test_')]
+    assert val and test and len(val) + len(test) == len(options)
+    assert not any('test' in o.split('=', 1)[1] for o in val), val
+    assert 'test_dataloader.dataset.ann_file=annotations/posetrack18_test.json' in test
+    assert 'test_evaluator.gt_dir=/d/annotations/test/' in test
+    assert 'val_evaluator.gt_dir=/d/annotations/val/' in val
 
-    single = run_demo.gain_table([dict(all=-1.25)], [7]).splitlines()
-    assert single[0] == '| frames | FAMI-Pose minus single-frame, Total AP (seed 7) |'
-    assert single[2:] == ['| all | -1.2 |'] and 'nan' not in '\n'.join(single)
 
-    with pytest.raises(ValueError, match='2 results for seeds'):
-        run_demo.gain_table(gains[:2], [0, 1, 2])
+def test_static_support_arm_applies_to_training_and_testing(run_demo):
+    arm = run_demo.ARMS['static support']
+    assert arm.config == run_demo.FAMI_CONFIG
+    assert sorted(arm.options) == sorted(f'{loader}.dataset.static_support=True'
+                                         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'))
+    assert run_demo.ARMS['matched budget'].config == run_demo.MATCHED_CONFIG
+
+
+def test_plan_runs_each_arm_on_its_repeats(run_demo):
+    arms = run_demo.PRESETS['bench']['arms']
+    schedule = run_demo.plan(arms, None, None)
+    assert list(schedule) == [0, 1, 2]
+    assert schedule[0] == list(run_demo.ARMS)  # every arm on repeat 0, in ARMS order
+    assert schedule[1] == ['single-frame', 'matched budget', 'static support', 'FAMI-Pose']
+    # a repeat the preset does not list runs the arms of every repeat; single-frame always runs first
+    assert run_demo.plan(arms, [5], None)[5] == schedule[1]
+    assert run_demo.plan(arms, [0], ['FAMI-Pose']) == {0: ['single-frame', 'FAMI-Pose']}
+    with pytest.raises(ValueError, match='unknown arms'):
+        run_demo.plan({'nope': [0]}, None, None)
+
+
+def test_summary_tables_pair_differences_per_repeat(run_demo):
+    totals = {
+        0: {'single-frame': dict(all=10.0, occluded=8.0), 'static support': dict(all=11.0, occluded=9.0),
+            'FAMI-Pose': dict(all=13.0, occluded=12.0), 'GTM only': dict(all=12.0, occluded=10.0)},
+        1: {'single-frame': dict(all=20.0, occluded=18.0), 'static support': dict(all=22.0, occluded=19.0),
+            'FAMI-Pose': dict(all=23.0, occluded=21.0)},
+    }
+    lines = run_demo.summary_tables(totals).splitlines()
+    assert lines[0] == '| arm | repeats | all | occluded |'
+    assert '| single-frame | 2 (0, 1) | 15.0 ± 7.1 | 13.0 ± 7.1 |' in lines
+    assert '| GTM only | 1 (0) | 12.0 | 10.0 |' in lines  # one value: no std
+    # paired: (13-11, 23-22) = (+2, +1); (12-9, 21-19) = (+3, +2)
+    assert '| FAMI-Pose minus static support | 2 | +1.5 ± 0.7 (+2.0 / +1.0) | +2.5 ± 0.7 (+3.0 / +2.0) |' in lines
+    assert '| FAMI-Pose minus single-frame | 2 | +3.0 ± 0.0 (+3.0 / +3.0) | +3.5 ± 0.7 (+4.0 / +3.0) |' in lines
+    assert not any('matched budget' in line for line in lines)  # not run: no row
+    assert 'nan' not in '\n'.join(lines)
+    with pytest.raises(ValueError, match='no results'):
+        run_demo.summary_tables({})

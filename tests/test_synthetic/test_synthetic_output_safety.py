@@ -89,7 +89,8 @@ def test_failure_leaves_no_half_written_set(tmp_path, monkeypatch):
     dict(frames_per_video=0),
     dict(frames_per_video=2.5),
     dict(val_label_stride=0),
-    dict(num_train_videos=0, num_val_videos=0),
+    dict(num_train_videos=0, num_val_videos=0, num_test_videos=0),
+    dict(num_val_videos=300000),  # would reach the test split's video numbers
 ])
 def test_bad_options_are_rejected(options):
     with pytest.raises(ValueError):
