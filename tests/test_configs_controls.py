@@ -36,3 +36,23 @@ def test_matched_budget_gets_famiposes_stage2_training(matched, fami):
     assert control.model.test_cfg.get('flip_test', False) == model.model.test_cfg.get('flip_test', False) is False
     assert control.train_dataloader.dataset.ann_file == model.train_dataloader.dataset.ann_file
     assert control.test_dataloader.dataset.ann_file == model.test_dataloader.dataset.ann_file
+
+
+STAGES = [
+    ('configs/stage1/td-hm_hrnet-w48_8xb64-20e_posetrack17-384x288.py',
+     'configs/famipose/famipose_hrnet-w48_8xb6-20e_posetrack17-384x288.py'),
+    ('configs/stage1/td-hm_hrnet-w48_8xb64-20e_posetrack18-384x288.py',
+     'configs/famipose/famipose_hrnet-w48_8xb6-20e_posetrack18-384x288.py'),
+    ('configs/stage1/td-hm_hrnet-w48_8xb64-20e_sub-jhmdb-split1-384x288.py',
+     'configs/famipose/famipose_hrnet-w48_8xb6-20e_sub-jhmdb-split1-384x288.py'),
+    ('configs/synthetic/td-hm_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py',
+     'configs/synthetic/famipose_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py'),
+]
+
+
+@pytest.mark.parametrize('stage1,fami', STAGES, ids=[osp.basename(p[0]) for p in STAGES])
+def test_stage1_and_famipose_are_tested_alike(stage1, fami):
+    """Both without flip, as the paper and the authors' code test FAMI-Pose."""
+    single = Config.fromfile(osp.join(REPO, stage1)).model.test_cfg
+    model = Config.fromfile(osp.join(REPO, fami)).model.test_cfg
+    assert single.get('flip_test', False) is False and model.get('flip_test', False) is False

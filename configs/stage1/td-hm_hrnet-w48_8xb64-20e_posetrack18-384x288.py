@@ -7,6 +7,9 @@ custom_imports = dict(imports=['famipose_mmpose'], allow_failed_imports=False)
 data_root = 'data/posetrack18/'
 
 default_hooks = dict(checkpoint=dict(save_best='posetrack/Total AP', rule='greater', interval=1))
+# tested as FAMI-Pose is (the paper, the authors' code): no flip, so the two numbers compare like for like (mmpose's
+# recipe flips; `--cfg-options model.test_cfg.flip_test=True` gives its number)
+model = dict(test_cfg=dict(flip_test=False))
 # detected boxes with score >= 0.2, as FAMI-Pose is tested
 val_dataloader = dict(dataset=dict(filter_cfg=dict(bbox_score_thr=0.2)))
 test_dataloader = val_dataloader

@@ -20,7 +20,8 @@ model = dict(
                 block='BASIC',
                 num_blocks=(4, 4, 4, 4),
                 num_channels=(48, 96, 192, 384)))),
-    head=dict(in_channels=48, out_channels=15, deconv_out_channels=None, decoder=codec))
+    head=dict(in_channels=48, out_channels=15, deconv_out_channels=None, decoder=codec),
+    test_cfg=dict(flip_test=False))  # tested as FAMI-Pose is: no flip
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
