@@ -180,6 +180,19 @@ def _write_new(path: str, write: Callable[[IO[bytes]], None],
             os.remove(tmp)
 
 
+def _per_video_files(folder: str, command: str) -> List[str]:
+    """The per-video ``.json`` file names of ``folder``, sorted; refuses a
+    missing folder or one without any."""
+    if not osp.isdir(folder):
+        raise FileNotFoundError(
+            f'{command}: annotation folder {folder!r} does not exist.')
+    files = sorted(f for f in os.listdir(folder) if f.endswith('.json'))
+    if not files:
+        raise FileNotFoundError(
+            f'{command}: no per-video .json file in {folder!r}.')
+    return files
+
+
 def _write_json_new(path: str, obj: Any, command: str) -> None:
     """Dump ``obj`` to a new json file ``path`` (see :func:`_write_new`)."""
     data = json.dumps(obj).encode('utf-8')
@@ -219,17 +232,8 @@ def merge_posetrack18(ann_dir: str,
     Returns:
         dict: ``videos``, ``images``, ``annotations`` (counts) and ``out``.
     """
-    if osp.exists(out_file):
-        raise FileExistsError(
-            f'merge: {out_file!r} exists; refusing to overwrite it. Remove '
-            'it or choose another output file.')
-    if not osp.isdir(ann_dir):
-        raise FileNotFoundError(
-            f'merge: annotation folder {ann_dir!r} does not exist.')
-    files = sorted(f for f in os.listdir(ann_dir) if f.endswith('.json'))
-    if not files:
-        raise FileNotFoundError(
-            f'merge: no per-video .json file in {ann_dir!r}.')
+    _refuse_existing(out_file, 'merge')
+    files = _per_video_files(ann_dir, 'merge')
     merged = dict(categories=None, images=[], annotations=[])
     image_owner: Dict[int, str] = {}
     ann_owner: Dict[int, str] = {}
@@ -646,13 +650,7 @@ def prepare_pt17_annolist(annolist_dir: str,
                 f'{old[0]!r}); refusing to write into it: the metric reads '
                 'every .json of the folder. Remove them or choose another '
                 'folder.')
-    if not osp.isdir(annolist_dir):
-        raise FileNotFoundError(
-            f'{command}: annotation folder {annolist_dir!r} does not exist.')
-    files = sorted(f for f in os.listdir(annolist_dir) if f.endswith('.json'))
-    if not files:
-        raise FileNotFoundError(
-            f'{command}: no per-video .json file in {annolist_dir!r}.')
+    files = _per_video_files(annolist_dir, command)
 
     videos = [parse_pt17_annolist(osp.join(annolist_dir, f)) for f in files]
     owner: Dict[str, str] = {}
