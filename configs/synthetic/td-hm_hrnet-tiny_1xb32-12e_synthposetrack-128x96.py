@@ -102,20 +102,10 @@ val_dataloader = dict(
 # model selection (save_best) looks at val only; the reported numbers come from the held-out test split, which no
 # training or validation setting reads
 test_dataloader = dict(
-    batch_size=32,
-    num_workers=1,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    val_dataloader,
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode='topdown',
+        val_dataloader['dataset'],
         ann_file='annotations/posetrack18_test.json',
-        bbox_file=data_root + 'annotations/posetrack18_test_human_detections.json',
-        filter_cfg=dict(bbox_score_thr=0.2),
-        data_prefix=dict(img=''),
-        test_mode=True,
-        pipeline=val_pipeline))
+        bbox_file=data_root + 'annotations/posetrack18_test_human_detections.json'))
 val_evaluator = dict(type='PoseTrackAPMetric', gt_dir=data_root + 'annotations/val/')
 test_evaluator = dict(type='PoseTrackAPMetric', gt_dir=data_root + 'annotations/test/')
