@@ -336,6 +336,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help=f'run only these arms (of {list(ARMS)}); single-frame always runs')
     parser.add_argument('--stage1-epochs', type=int)
     parser.add_argument('--stage2-epochs', type=int)
+    parser.add_argument('--data', nargs='+', default=[], metavar='KEY=VALUE',
+                        help='generator options overriding the preset\'s, e.g. occlusion_rate=1.0 (values are json)')
+    parser.add_argument('--stage1-from', metavar='DIR',
+                        help='use the stage-1 model of another run (its best.pth; "{repeat}" is replaced by the '
+                        'repeat) instead of training one, e.g. to probe stage 2 on other data')
     parser.add_argument('--fami-options', nargs='+', default=[],
                         help='extra --cfg-options for every arm built on the FAMI-Pose config')
     parser.add_argument('--split', choices=['test', 'val'], default='test',
@@ -344,6 +349,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--force', action='store_true', help='rerun stages whose outputs exist')
     parser.add_argument('--skip-video', action='store_true', help='do not render the video clip at the end')
     return parser.parse_args(argv)
+
+
+def data_overrides(items: Sequence[str]) -> dict:
+    """``KEY=VALUE`` generator options (values parsed as json, else kept as strings)."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition('=')
+        if not sep or not key:
+            raise SystemExit(f'--data {item!r}: use KEY=VALUE, e.g. occlusion_rate=1.0')
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
 
 
 def plan(arms: Dict[str, Sequence[int]], only_repeats: Optional[Sequence[int]],
@@ -413,17 +432,27 @@ def run_repeat(repeat: int, arm_names: Sequence[str], preset: dict, args: argpar
     repeat_dir = osp.join(work_dir, f'repeat{repeat}')
     os.makedirs(repeat_dir, exist_ok=True)
     root = osp.join(repeat_dir, 'data')
-    data_id = prepare_data(root, preset['data'], seed=repeat)
+    data_id = prepare_data(root, dict(preset['data'], **data_overrides(args.data)), seed=repeat)
     seed = repeat
 
-    log(f'--- repeat {repeat}: stage 1, single-frame baseline ({stage1_epochs} epochs, best epoch on val)')
     stage1_dir = osp.join(repeat_dir, ARMS['single-frame'].dir_name)
-    stage1_ckpt, stage1_new = train(STAGE1_CONFIG, stage1_dir, stage1_epochs, seed, root, data_id, [], args.force,
-                                    val_interval=max(1, stage1_epochs // 4))
+    if args.stage1_from:
+        source = osp.abspath(args.stage1_from.format(repeat=repeat))
+        stage1_ckpt = osp.join(source, 'best.pth')
+        if not osp.isfile(stage1_ckpt):
+            raise SystemExit(f'--stage1-from {source}: no best.pth there (a stage-1 work dir of run_demo.py)')
+        log(f'--- repeat {repeat}: stage 1 taken from {stage1_ckpt}')
+        os.makedirs(stage1_dir, exist_ok=True)
+        stage1_new, stage1_scalars = False, scalars_file(source)
+    else:
+        log(f'--- repeat {repeat}: stage 1, single-frame baseline ({stage1_epochs} epochs, best epoch on val)')
+        stage1_ckpt, stage1_new = train(STAGE1_CONFIG, stage1_dir, stage1_epochs, seed, root, data_id, [],
+                                        args.force, val_interval=max(1, stage1_epochs // 4))
+        stage1_scalars = scalars_file(stage1_dir)
     runs = OrderedDict()
     runs['single-frame'] = dict(
         pred_dir=test(STAGE1_CONFIG, stage1_ckpt, stage1_dir, root, [], args.force or stage1_new, args.split),
-        scalars=scalars_file(stage1_dir))
+        scalars=stage1_scalars)
     checkpoints = {}
     for name in arm_names:
         arm = ARMS[name]

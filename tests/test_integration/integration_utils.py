@@ -22,11 +22,11 @@ def data_options(root: str) -> List[str]:
         'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False', 'train_cfg.val_interval=1',
         'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1'
     ]
-    for split in ('val', 'test'):  # `test_dataloader = val_dataloader` in a config is a copy made at parse time
+    for split in ('val', 'test'):  # each loader reads its own split (the synthetic configs test on test)
         options += [
             f'{split}_dataloader.dataset.data_root={root}',
-            f'{split}_dataloader.dataset.bbox_file={root}annotations/posetrack18_val_human_detections.json',
-            f'{split}_evaluator.gt_dir={root}annotations/val/', f'{split}_dataloader.num_workers=0',
+            f'{split}_dataloader.dataset.bbox_file={root}annotations/posetrack18_{split}_human_detections.json',
+            f'{split}_evaluator.gt_dir={root}annotations/{split}/', f'{split}_dataloader.num_workers=0',
             f'{split}_dataloader.persistent_workers=False'
         ]
     return options
