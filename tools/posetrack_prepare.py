@@ -66,7 +66,7 @@ if __name__ == '__main__':  # run from a source tree without installing
 from famipose_mmpose.datasets.frame_window import (  # noqa: E402
     BORDER_POLICIES, FrameNaming, check_frame_offsets, resolve_window)
 from famipose_mmpose.evaluation.posetrack_ap import (  # noqa: E402
-    POSETRACK18_KEYPOINT_NAMES, POSETRACK18_SKELETON, POSEVAL_JOINT_NAMES,
+    POSETRACK18_CATEGORIES, POSETRACK18_KEYPOINT_NAMES, POSEVAL_JOINT_NAMES,
     load_posetrack_video)
 
 POSETRACK_NUM_KEYPOINTS = 17
@@ -328,15 +328,6 @@ PT17_MAX_TRACK_ID = 10000
 #: Image id = video number * PT17_ID_STRIDE + frame index.
 PT17_ID_STRIDE = 10000
 _PT17_RENAMED = re.compile(r'^(\d{8})\.jpg$')
-
-PT17_CATEGORIES = [
-    dict(
-        supercategory='person',
-        id=1,
-        name='person',
-        keypoints=list(POSETRACK18_KEYPOINT_NAMES),
-        skeleton=[list(limb) for limb in POSETRACK18_SKELETON])
-]
 
 
 class _Pt17Source:
@@ -665,7 +656,7 @@ def prepare_pt17_annolist(annolist_dir: str,
         owner[key] = video['path']
 
     merged: Dict[str, Any] = dict(
-        categories=PT17_CATEGORIES, images=[], annotations=[])
+        categories=copy.deepcopy(POSETRACK18_CATEGORIES), images=[], annotations=[])
     gt_files = []
     counts = dict(
         people_without_points=0,

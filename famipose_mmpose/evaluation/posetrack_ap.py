@@ -70,6 +70,7 @@ annotated joints but no head box is an error at load time (poseval fails
 only when that frame has predictions); malformed files raise errors that
 name the file and the field instead of ``KeyError``/``AssertionError``.
 """
+import copy
 import json
 import os
 import os.path as osp
@@ -102,6 +103,16 @@ POSETRACK18_SKELETON = (
     (6, 7), (6, 8), (7, 9), (8, 10), (9, 11), (2, 3), (1, 2), (1, 3), (2, 4),
     (3, 5), (4, 6), (5, 7))
 # yapf: enable
+
+#: The ``categories`` entry of PoseTrack18-format (COCO-style) files.
+POSETRACK18_CATEGORIES = [
+    dict(
+        supercategory='person',
+        id=1,
+        name='person',
+        keypoints=list(POSETRACK18_KEYPOINT_NAMES),
+        skeleton=[list(limb) for limb in POSETRACK18_SKELETON])
+]
 
 #: PCKh threshold, as a fraction of the head size.
 PCKH_THRESHOLD = 0.5
@@ -868,15 +879,10 @@ def build_posetrack18_predictions(
                     keypoints=keypoints,
                     scores=joint_scores,
                     score=float(pose.score)))
-    categories = [
-        dict(
-            supercategory='person',
-            id=1,
-            name='person',
-            keypoints=list(POSETRACK18_KEYPOINT_NAMES),
-            skeleton=[list(limb) for limb in POSETRACK18_SKELETON])
-    ]
-    return dict(images=images, annotations=annotations, categories=categories)
+    return dict(
+        images=images,
+        annotations=annotations,
+        categories=copy.deepcopy(POSETRACK18_CATEGORIES))
 
 
 def build_posetrack17_predictions(
