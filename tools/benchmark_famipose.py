@@ -14,15 +14,12 @@ import copy
 import os.path as osp
 import platform
 import statistics
-import sys
 import time
 
 import torch
 from mmengine.config import DictAction
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
 
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'famipose', 'famipose_hrnet-w48_8xb6-20e_posetrack17-384x288.py')
 

@@ -14,21 +14,17 @@ banner ``t<offset> #<frame index>``.
 import argparse
 import os
 import os.path as osp
-import sys
 from typing import List, Optional, Sequence
 
 import cv2
 import numpy as np
 
-if __name__ == '__main__':  # run from a source tree without installing
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+from mmpose.registry import DATASETS
 
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
-from mmpose.registry import DATASETS  # noqa: E402
-
-import famipose_mmpose.datasets  # noqa: E402,F401  (registers the datasets)
-from famipose_mmpose.datasets import VIDEO_META_KEYS  # noqa: E402
+import famipose_mmpose.datasets  # noqa: F401  (registers the datasets)
+from famipose_mmpose.datasets import VIDEO_META_KEYS
 
 BANNER = 14  # banner height in pixels (before --scale)
 GAP = 4  # pixels between panels

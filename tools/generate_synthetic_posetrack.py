@@ -15,14 +15,10 @@ with ``--overwrite`` and only if it holds a data set of this generator.
 """
 import argparse
 import json
-import os.path as osp
 import sys
 from typing import Any, Dict, Optional, Sequence
 
-if __name__ == '__main__':  # run from a source tree without installing
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from famipose_mmpose.synthetic import PRESETS, generate_dataset  # noqa: E402
+from famipose_mmpose.synthetic import PRESETS, generate_dataset
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

@@ -60,12 +60,9 @@ from typing import IO, Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-if __name__ == '__main__':  # run from a source tree without installing
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from famipose_mmpose.datasets.frame_window import (  # noqa: E402
+from famipose_mmpose.datasets.frame_window import (
     BORDER_POLICIES, FrameNaming, check_frame_offsets, resolve_window)
-from famipose_mmpose.evaluation.posetrack_ap import (  # noqa: E402
+from famipose_mmpose.evaluation.posetrack_ap import (
     POSETRACK18_CATEGORIES, POSETRACK18_KEYPOINT_NAMES, POSEVAL_JOINT_NAMES,
     load_posetrack_video)
 

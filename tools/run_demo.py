@@ -31,9 +31,9 @@ import time
 from collections import OrderedDict
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from mmengine.config import Config
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
 
 STAGE1_CONFIG = osp.join(REPO, 'configs', 'synthetic', 'td-hm_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py')
 FAMI_CONFIG = osp.join(REPO, 'configs', 'synthetic', 'famipose_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py')
@@ -198,6 +198,19 @@ def prepare_data(root: str, options: dict, seed: int) -> dict:
     return wanted
 
 
+def schedule_options(config: str, epochs: int) -> List[str]:
+    """``--cfg-options`` that fit the config's step schedule (its ``MultiStepLR``, found by type) to ``epochs``:
+    it ends with training and decays at 2/3 and 9/10 of it."""
+    schedulers = Config.fromfile(config).param_scheduler
+    steps = [i for i, scheduler in enumerate(schedulers) if scheduler['type'] == 'MultiStepLR']
+    if len(steps) != 1:
+        raise ValueError(f'{config}: expected one MultiStepLR in param_scheduler to fit to {epochs} epochs, '
+                         f'found {len(steps)}; give the config one step schedule')
+    key = f'param_scheduler.{steps[0]}'
+    milestones = [max(1, round(epochs * 2 / 3)), max(2, round(epochs * 0.9))]
+    return [f'{key}.end={epochs}', f'{key}.milestones=[{milestones[0]},{milestones[1]}]']
+
+
 def train(config: str, work_dir: str, epochs: int, seed: int, root: str, data_id: dict, extra: Sequence[str],
           force: bool, val_interval: int) -> Tuple[str, bool]:
     """Train with the stock tools/train.py unless ``work_dir`` holds a finished run with the same settings.
@@ -220,8 +233,7 @@ def train(config: str, work_dir: str, epochs: int, seed: int, root: str, data_id
     run_stock_tool([
         sys.executable, tool, config, '--work-dir', work_dir, '--cfg-options', *data_options(root),
         f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={val_interval}',
-        f'default_hooks.checkpoint.interval={val_interval}', f'param_scheduler.1.end={epochs}',
-        f'param_scheduler.1.milestones=[{max(1, round(epochs * 2 / 3))},{max(2, round(epochs * 0.9))}]',
+        f'default_hooks.checkpoint.interval={val_interval}', *schedule_options(config, epochs),
         f'randomness.seed={seed}', *extra
     ], osp.join(work_dir, 'train.log'))
     with open(settings_file, 'w') as f:

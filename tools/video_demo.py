@@ -36,13 +36,10 @@ import sys
 from argparse import ArgumentParser, Namespace
 from typing import List, Optional
 
-if __name__ == '__main__':  # run from a source tree without installing
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmengine.logging import print_log
+from mmengine.utils import ProgressBar
 
-from mmengine.logging import print_log  # noqa: E402
-from mmengine.utils import ProgressBar  # noqa: E402
-
-from famipose_mmpose import apis  # noqa: E402  (registers the plugin too)
+from famipose_mmpose import apis  # registers the plugin too
 
 
 def parse_args(argv: Optional[List[str]] = None) -> Namespace:
