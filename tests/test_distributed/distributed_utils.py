@@ -251,16 +251,16 @@ MODEL_VARIANTS: Dict[str, dict] = {
         'model.mi_loss': None
     },
     'gtm_translation_mi_released': {
-        'model.gtm.mode': 'translation',
-        'model.mi_loss.mode': 'released'
+        'model.gtm.type': 'ReleasedGTM',
+        'model.mi_loss.type': 'ReleasedVSDMILoss'
     },
     'released_lcm_concat': {
-        'model.lcm.layout': 'released',
+        'model.lcm.type': 'ReleasedLCM',
         'model.lcm.num_supporting': 4,
-        'model.aggregation': dict(type='FeatureAggregation', mode='concat', in_channels=16, num_inputs=2)
+        'model.aggregation': dict(type='ConcatFeatureAggregation', in_channels=16, num_inputs=2)
     },
     'per_frame_lcm_concat': {
-        'model.aggregation': dict(type='FeatureAggregation', mode='concat', in_channels=16, num_inputs=5)
+        'model.aggregation': dict(type='ConcatFeatureAggregation', in_channels=16, num_inputs=5)
     },
     'no_gtm_no_lcm': {
         'model.gtm': None,

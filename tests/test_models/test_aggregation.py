@@ -4,7 +4,8 @@ import pytest
 import torch
 from mmpose.registry import MODELS
 
-from famipose_mmpose.models.necks import FeatureAggregation
+from famipose_mmpose.models.released import (ConcatFeatureAggregation,
+                                             upgrade_legacy_cfg)
 
 
 def test_sum_is_elementwise_addition():
@@ -19,8 +20,7 @@ def test_sum_is_elementwise_addition():
 
 def test_concat_projects_to_input_channels_and_uses_every_input():
     torch.manual_seed(0)
-    agg = FeatureAggregation(
-        mode='concat', in_channels=4, num_inputs=3, num_blocks=2)
+    agg = ConcatFeatureAggregation(in_channels=4, num_inputs=3, num_blocks=2)
     key = torch.randn(2, 4, 5, 6, requires_grad=True)
     aligned = torch.randn(2, 2, 4, 5, 6, requires_grad=True)
     out = agg(key, aligned)
@@ -32,8 +32,8 @@ def test_concat_projects_to_input_channels_and_uses_every_input():
 
 
 def test_concat_input_count_mismatch_raises():
-    agg = FeatureAggregation(mode='concat', in_channels=4, num_inputs=2)
+    agg = ConcatFeatureAggregation(in_channels=4, num_inputs=2)
     with pytest.raises(ValueError, match='num_inputs'):
         agg(torch.randn(1, 4, 5, 6), torch.randn(1, 4, 4, 5, 6))
     with pytest.raises(ValueError, match='mode'):
-        FeatureAggregation(mode='max')
+        upgrade_legacy_cfg(dict(type='FeatureAggregation', mode='max'))

@@ -82,11 +82,29 @@ def _model_cfg(**overrides):
             mid_channels=8,
             num_downsamples=3),
         lcm=dict(type='LCM', in_channels=FEAT_C, deform_groups=2),
-        aggregation=dict(type='FeatureAggregation', mode='sum'),
+        aggregation=dict(type='FeatureAggregation'),
         mi_loss=dict(type='VSDMILoss'),
         test_cfg=dict(flip_test=False))
     cfg.update(overrides)
     return cfg
+
+
+# the authors' released variant of every component, for the tiny model
+RELEASED_COMPONENTS = dict(
+    gtm=dict(
+        type='ReleasedGTM',
+        in_channels=FEAT_C,
+        feat_size=(HM_H, HM_W),
+        mid_channels=8,
+        num_downsamples=3),
+    lcm=dict(
+        type='ReleasedLCM',
+        in_channels=FEAT_C,
+        deform_groups=2,
+        num_supporting=FRAMES - 1),
+    aggregation=dict(
+        type='ConcatFeatureAggregation', in_channels=FEAT_C, num_inputs=2),
+    mi_loss=dict(type='ReleasedVSDMILoss'))
 
 
 def _build(**overrides) -> FAMIPose:
@@ -357,34 +375,13 @@ def test_stage1_checkpoint_loads_by_name():
          {'label_enhanced', 'key_enhanced', 'support_aligned'}),
         (dict(
             aggregation=dict(
-                type='FeatureAggregation',
-                mode='concat',
+                type='ConcatFeatureAggregation',
                 in_channels=FEAT_C,
                 num_inputs=FRAMES,
                 num_blocks=1)),
          {'label_enhanced', 'key_enhanced', 'support_aligned'}),
         # the authors' released variant end to end
-        (dict(
-            gtm=dict(
-                type='GTM',
-                mode='translation',
-                in_channels=FEAT_C,
-                feat_size=(HM_H, HM_W),
-                mid_channels=8,
-                num_downsamples=3),
-            lcm=dict(
-                type='LCM',
-                layout='released',
-                in_channels=FEAT_C,
-                deform_groups=2,
-                num_supporting=FRAMES - 1),
-            aggregation=dict(
-                type='FeatureAggregation',
-                mode='concat',
-                in_channels=FEAT_C,
-                num_inputs=2),
-            mi_loss=dict(type='VSDMILoss', mode='released'),
-            backbone_bn_train=True), {
+        (dict(RELEASED_COMPONENTS, backbone_bn_train=True), {
                 'y_enhanced', 'key_enhanced', 'y_key', 'y_support',
                 'support_enhanced'
             }),

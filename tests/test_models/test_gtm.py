@@ -8,17 +8,19 @@ import torch.nn.functional as F
 from mmpose.registry import MODELS
 
 from famipose_mmpose.models.necks import GlobalTransformationModule
+from famipose_mmpose.models.released import ReleasedGTM, upgrade_legacy_cfg
 
 CHANNELS = 16
 HEIGHT, WIDTH = 24, 18
 MARGIN = 8
+# the paper's affine GTM and the authors' released translation-only one
+GTM_CLASSES = dict(affine=GlobalTransformationModule, translation=ReleasedGTM)
 
 
 def _tiny_gtm(mode: str) -> GlobalTransformationModule:
-    return GlobalTransformationModule(
+    return GTM_CLASSES[mode](
         in_channels=CHANNELS,
         feat_size=(HEIGHT, WIDTH),
-        mode=mode,
         mid_channels=16,
         num_downsamples=3,
         hidden_dims=(64, 64))
@@ -161,7 +163,7 @@ def test_wrong_feature_size_and_mode_raise():
     with pytest.raises(ValueError, match='feat_size'):
         gtm(torch.zeros(1, CHANNELS, 16, 12), torch.zeros(1, CHANNELS, 16, 12))
     with pytest.raises(ValueError, match='mode'):
-        GlobalTransformationModule(mode='homography')
+        upgrade_legacy_cfg(dict(type='GTM', mode='homography'))
 
 
 @pytest.mark.parametrize('mode,steps', [('translation', 150), ('affine', 400)])

@@ -3,15 +3,14 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from mmpose.registry import MODELS
-
 from mmcv.ops import ModulatedDeformConv2d
+from mmpose.registry import MODELS
 
 from famipose_mmpose.models.necks import LocalCalibrationModule
 from famipose_mmpose.models.necks import lcm as lcm_module
 from famipose_mmpose.models.necks.deform_sampling import \
     modulated_deform_conv2d_sampled
-
+from famipose_mmpose.models.released import ReleasedLCM, upgrade_legacy_cfg
 from .test_famipose import _build, _data_samples, _video
 
 C, H, W = 8, 10, 9
@@ -97,12 +96,11 @@ def test_offset_channel_layout_dy_dx(dcn_impl):
 @pytest.mark.parametrize('layout', ['per_frame', 'released'])
 def test_gradients_reach_predictors_on_cpu(layout):
     torch.manual_seed(3)
-    lcm = LocalCalibrationModule(
-        in_channels=C,
-        layout=layout,
-        num_layers=2,
-        deform_groups=4,
-        num_supporting=3)
+    if layout == 'per_frame':
+        lcm = LocalCalibrationModule(
+            in_channels=C, num_layers=2, deform_groups=4)
+    else:
+        lcm = ReleasedLCM(in_channels=C, deform_groups=4, num_supporting=3)
     lcm.init_weights()
     optimizer = torch.optim.SGD(lcm.parameters(), lr=0.1)
     key = torch.randn(2, C, H, W, requires_grad=True)
@@ -140,8 +138,7 @@ def test_gradients_reach_predictors_on_cpu(layout):
 
 
 def test_released_layout_checks_frame_count():
-    lcm = LocalCalibrationModule(
-        in_channels=C, layout='released', deform_groups=4, num_supporting=4)
+    lcm = ReleasedLCM(in_channels=C, deform_groups=4, num_supporting=4)
     assert lcm.mask_activation == 'none'
     with pytest.raises(ValueError, match='num_supporting'):
         lcm(torch.randn(1, C, H, W), torch.randn(1, 2, C, H, W))
@@ -279,13 +276,13 @@ def test_bad_configs_raise():
     with pytest.raises(ValueError, match='deform_groups'):
         LocalCalibrationModule(in_channels=C, deform_groups=3)
     with pytest.raises(ValueError, match='layout'):
-        LocalCalibrationModule(in_channels=C, deform_groups=2, layout='x')
+        upgrade_legacy_cfg(
+            dict(type='LCM', in_channels=C, deform_groups=2, layout='x'))
 
 
 # the LCM of configs/famipose/famipose_hrnet-w48_8xb6-20e_posetrack17-
 # 384x288.py: 48-channel 96x72 features, 4 supporting frames
-W48_LCM = dict(
-    in_channels=48, layout='per_frame', deform_groups=12, dilation=3)
+W48_LCM = dict(in_channels=48, deform_groups=12, dilation=3)
 W48_C, W48_H, W48_W, W48_SUP = 48, 96, 72, 4
 
 

@@ -8,8 +8,10 @@ import torch.nn.functional as F
 from mmpose.registry import MODELS
 from torch import nn
 
-from famipose_mmpose.models.losses import (VSDMILoss, released_kl_div_term,
-                                           spatial_kl_divergence)
+from famipose_mmpose.models.losses import VSDMILoss, spatial_kl_divergence
+from famipose_mmpose.models.released import (ReleasedVSDMILoss,
+                                             released_kl_div_term,
+                                             upgrade_legacy_cfg)
 
 B, C, K, H, W = 2, 6, 5, 8, 7
 T = 0.05
@@ -151,7 +153,7 @@ def test_vsd_errors():
     with pytest.raises(ValueError, match='beta'):
         VSDMILoss(beta=1.5)
     with pytest.raises(ValueError, match='mode'):
-        VSDMILoss(mode='mine')
+        upgrade_legacy_cfg(dict(type='VSDMILoss', mode='mine'))
     bad = _vsd_inputs()
     bad['gt_heatmaps'] = torch.randn(B, K, H * 2, W * 2)
     with pytest.raises(ValueError, match='same shape'):
@@ -197,7 +199,7 @@ def _released_inputs():
     ('support_enhanced', 'support_feats', 'enhanced_feat'),
 ])
 def test_released_gradient_goes_to_the_target_side(term, detached, receives):
-    loss = VSDMILoss(mode='released')
+    loss = ReleasedVSDMILoss()
     assert loss.needs_prediction and not loss.needs_ground_truth
     dec = _decoder()
     inputs = _released_inputs()
@@ -210,7 +212,7 @@ def test_released_gradient_goes_to_the_target_side(term, detached, receives):
 
 
 def test_released_combination_and_values():
-    loss = VSDMILoss(mode='released', loss_weight=0.5, beta=0.1)
+    loss = ReleasedVSDMILoss(loss_weight=0.5, beta=0.1)
     dec = _decoder()
     inputs = _released_inputs()
     terms = loss.compute_terms(dec, **inputs)

@@ -1,18 +1,15 @@
 # Copyright (c) FAMI-Pose MMPose plugin authors. All rights reserved.
 """Global Transformation Module (GTM) of FAMI-Pose."""
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple, Type
 
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmengine.model import BaseModule
+from mmpose.models.backbones.resnet import BasicBlock, ResLayer
 from mmpose.registry import MODELS
 from mmpose.utils.typing import OptConfigType, OptMultiConfig
 from torch import Tensor, nn
-
-from .basic_block_chain import build_basic_block_chain
-
-_GTM_MODES = ('affine', 'translation')
 
 
 @MODELS.register_module(name=['GTM', 'GlobalTransformationModule'])
@@ -20,46 +17,41 @@ class GlobalTransformationModule(BaseModule):
     """Global Transformation Module of `FAMI-Pose`_ (Liu et al., CVPR 2022).
 
     From the key-frame feature and one supporting-frame feature, a small
-    convolutional regressor predicts one global transform per sample; the
-    supporting feature is warped with it (``F.affine_grid`` +
-    ``F.grid_sample``, bilinear, zero padding) to coarsely align it with the
-    key feature. One module is shared by all supporting frames: the caller
-    folds the supporting frames into the batch dimension.
+    convolutional regressor predicts one global affine transform per sample
+    (translation, rotation, scale, shear); the supporting feature is warped
+    with it (``F.affine_grid`` + ``F.grid_sample``, bilinear, zero padding)
+    to coarsely align it with the key feature. One module is shared by all
+    supporting frames: the caller folds the supporting frames into the batch
+    dimension.
 
-    Regressor: ``BasicBlock(in -> mid_channels)``, ``num_downsamples`` x
-    (3x3 stride-2 conv + norm + ReLU), flatten, a stack of Linear layers. The
-    flattened size follows ``feat_size`` (for 96x72 features and five
-    downsamplings it is ``mid_channels * 3 * 3``).
+    Regressor: it sees the concatenation ``[key, sup]`` (2C channels);
+    ``BasicBlock(2C -> mid_channels)``, ``num_downsamples`` x (3x3 stride-2
+    conv + norm + ReLU), flatten, Linear layers with ReLU between the hidden
+    ones, and a last Linear layer giving the six entries of a 2x3 affine
+    matrix. The flattened size follows ``feat_size`` (for 96x72 features and
+    five downsamplings it is ``mid_channels * 3 * 3``).
 
-    Modes:
-
-    - ``'affine'`` (default, the paper): the regressor sees the concatenation
-      ``[key, sup]`` (2C channels) and outputs the six entries of a full 2x3
-      affine matrix (translation, rotation, scale, shear). ReLU between the
-      hidden Linear layers.
-    - ``'translation'`` (the authors' released code): the regressor sees the
-      difference ``sup - key`` (C channels) and outputs ``(tx, ty)`` in
-      feature pixels; the warp is ``out(x, y) = sup(x - tx, y - ty)`` (what
-      ``kornia.geometry.warp_affine`` does with ``[[1, 0, tx], [0, 1, ty]]``
-      and ``align_corners=True``). No activation between the Linear layers, as
-      released.
-
-    In both modes the last Linear layer is initialised to zero weights and a
-    bias that encodes the identity transform, so at initialisation the output
-    equals the input (the released code does not do this).
+    The last Linear layer is initialised to zero weights and a bias that
+    encodes the identity transform, so at initialisation the output equals
+    the input.
 
     The returned ``theta`` is always expressed the way ``F.affine_grid``
     consumes it: a (N, 2, 3) matrix mapping normalised output coordinates to
     normalised input (sampling) coordinates, with the ``align_corners``
     convention of this module.
 
+    A variant changes what the regressor sees and predicts through the class
+    attributes ``num_input_feats``, ``identity_params`` and
+    ``hidden_activation`` and the methods :meth:`regressor_input` and
+    :meth:`params_to_theta` (see
+    :class:`~famipose_mmpose.models.released.ReleasedGTM`, the authors'
+    released translation-only GTM).
+
     Args:
         in_channels (int): Channels C of the key and supporting features.
             Defaults to 48
         feat_size (Sequence[int]): Feature size ``(H, W)`` the regressor is
             built for. Defaults to ``(96, 72)``
-        mode (str): ``'affine'`` or ``'translation'``. Defaults to
-            ``'affine'``
         mid_channels (int): Channels of the regressor's conv trunk.
             Defaults to 16
         num_downsamples (int): Number of 3x3 stride-2 conv layers.
@@ -77,10 +69,17 @@ class GlobalTransformationModule(BaseModule):
     .. _`FAMI-Pose`: https://arxiv.org/abs/2203.15227
     """
 
+    #: how many C-channel features :meth:`regressor_input` stacks
+    num_input_feats: int = 2
+    #: the regressor output that means "no transform"; its length is the
+    #: number of regressed parameters (the six entries of a 2x3 matrix)
+    identity_params: Tuple[float, ...] = (1., 0., 0., 0., 1., 0.)
+    #: activation between the hidden Linear layers (``None``: none)
+    hidden_activation: Optional[Type[nn.Module]] = nn.ReLU
+
     def __init__(self,
                  in_channels: int = 48,
                  feat_size: Sequence[int] = (96, 72),
-                 mode: str = 'affine',
                  mid_channels: int = 16,
                  num_downsamples: int = 5,
                  hidden_dims: Sequence[int] = (64, 64),
@@ -88,9 +87,6 @@ class GlobalTransformationModule(BaseModule):
                  norm_cfg: OptConfigType = None,
                  init_cfg: OptMultiConfig = None):
         super().__init__(init_cfg=init_cfg)
-        if mode not in _GTM_MODES:
-            raise ValueError(f'GTM: unknown mode {mode!r} in the model config '
-                             f'(model.gtm.mode); use one of {_GTM_MODES}.')
         feat_size = tuple(int(s) for s in feat_size)
         if len(feat_size) != 2 or min(feat_size) < 2:
             raise ValueError(
@@ -102,13 +98,15 @@ class GlobalTransformationModule(BaseModule):
 
         self.in_channels = in_channels
         self.feat_size = feat_size
-        self.mode = mode
         self.align_corners = align_corners
 
-        regressor_in = 2 * in_channels if mode == 'affine' else in_channels
         trunk = [
-            build_basic_block_chain(
-                regressor_in, mid_channels, num_blocks=1, norm_cfg=norm_cfg)
+            ResLayer(
+                BasicBlock,
+                num_blocks=1,
+                in_channels=self.num_input_feats * in_channels,
+                out_channels=mid_channels,
+                norm_cfg=norm_cfg)
         ]
         height, width = feat_size
         for _ in range(num_downsamples):
@@ -128,27 +126,22 @@ class GlobalTransformationModule(BaseModule):
         self.trunk = nn.Sequential(*trunk)
         self.flat_dim = mid_channels * height * width
 
-        num_params = 6 if mode == 'affine' else 2
         layers = []
         prev = self.flat_dim
         for dim in hidden_dims:
             layers.append(nn.Linear(prev, dim))
-            if mode == 'affine':
-                layers.append(nn.ReLU(inplace=True))
+            if self.hidden_activation is not None:
+                layers.append(self.hidden_activation(inplace=True))
             prev = dim
         self.hidden = nn.Sequential(*layers)
-        self.last_layer = nn.Linear(prev, num_params)
+        self.last_layer = nn.Linear(prev, len(self.identity_params))
         self._init_identity()
 
     def _init_identity(self) -> None:
         """Make the regressor output the identity transform."""
         nn.init.zeros_(self.last_layer.weight)
         with torch.no_grad():
-            if self.mode == 'affine':
-                self.last_layer.bias.copy_(
-                    torch.tensor([1., 0., 0., 0., 1., 0.]))
-            else:
-                self.last_layer.bias.zero_()
+            self.last_layer.bias.copy_(torch.tensor(self.identity_params))
 
     def init_weights(self) -> None:
         """Initialise from ``init_cfg``, then reset the last layer to the
@@ -156,29 +149,28 @@ class GlobalTransformationModule(BaseModule):
         super().init_weights()
         self._init_identity()
 
-    def translation_to_theta(self, translation: Tensor) -> Tensor:
-        """Convert per-sample shifts in feature pixels into ``affine_grid``
-        matrices.
+    def regressor_input(self, key_feat: Tensor, sup_feat: Tensor) -> Tensor:
+        """What the regressor sees: ``[key, sup]`` on the channel axis.
 
         Args:
-            translation (Tensor): (N, 2) shifts ``(tx, ty)`` in feature
-                pixels; the warped feature is ``sup(x - tx, y - ty)``.
+            key_feat (Tensor): (N, C, H, W) key-frame features.
+            sup_feat (Tensor): (N, C, H, W) supporting-frame features.
 
         Returns:
-            Tensor: (N, 2, 3) matrices in normalised coordinates.
+            Tensor: (N, num_input_feats * C, H, W).
         """
-        height, width = self.feat_size
-        if self.align_corners:
-            scale_x, scale_y = 2.0 / (width - 1), 2.0 / (height - 1)
-        else:
-            scale_x, scale_y = 2.0 / width, 2.0 / height
-        num = translation.shape[0]
-        theta = translation.new_zeros(num, 2, 3)
-        theta[:, 0, 0] = 1.0
-        theta[:, 1, 1] = 1.0
-        theta[:, 0, 2] = -translation[:, 0] * scale_x
-        theta[:, 1, 2] = -translation[:, 1] * scale_y
-        return theta
+        return torch.cat([key_feat, sup_feat], dim=1)
+
+    def params_to_theta(self, params: Tensor) -> Tensor:
+        """Turn the regressor output into ``affine_grid`` matrices.
+
+        Args:
+            params (Tensor): (N, 6) the entries of the 2x3 matrices.
+
+        Returns:
+            Tensor: (N, 2, 3).
+        """
+        return params.view(-1, 2, 3)
 
     def regress_theta(self, key_feat: Tensor, sup_feat: Tensor) -> Tensor:
         """Predict the transform that aligns ``sup_feat`` with ``key_feat``.
@@ -199,15 +191,8 @@ class GlobalTransformationModule(BaseModule):
                 f'GTM: built for features of size {self.feat_size} '
                 f'(model.gtm.feat_size) but got {tuple(key_feat.shape[-2:])};'
                 ' set model.gtm.feat_size to the backbone output size.')
-        if self.mode == 'affine':
-            x = torch.cat([key_feat, sup_feat], dim=1)
-        else:
-            x = sup_feat - key_feat
-        x = self.trunk(x).flatten(1)
-        params = self.last_layer(self.hidden(x))
-        if self.mode == 'affine':
-            return params.view(-1, 2, 3)
-        return self.translation_to_theta(params)
+        x = self.trunk(self.regressor_input(key_feat, sup_feat)).flatten(1)
+        return self.params_to_theta(self.last_layer(self.hidden(x)))
 
     def warp(self, feat: Tensor, theta: Tensor) -> Tensor:
         """Warp features with ``affine_grid`` matrices.

@@ -1,22 +1,18 @@
 # Copyright (c) FAMI-Pose MMPose plugin authors. All rights reserved.
 """Local Calibration Module (LCM) of FAMI-Pose."""
-from typing import Optional, Tuple
+from typing import Tuple
 
 import torch
 from mmcv.ops import ModulatedDeformConv2d
 from mmengine.model import BaseModule
 from mmpose.registry import MODELS
-from mmpose.utils.typing import OptConfigType, OptMultiConfig
+from mmpose.utils.typing import OptMultiConfig
 from torch import Tensor, nn
 
-from .basic_block_chain import build_basic_block_chain
 from .deform_sampling import modulated_deform_conv2d_sampled
 
-_LCM_LAYOUTS = ('per_frame', 'released')
 _MASK_ACTIVATIONS = ('sigmoid', 'none')
 _DCN_IMPLS = ('auto', 'mmcv', 'sampling')
-# number of deformable convolutions in the authors' released layout
-_RELEASED_NUM_LAYERS = 4
 
 
 def _all_finite(*tensors: Tensor) -> bool:
@@ -48,29 +44,17 @@ class LocalCalibrationModule(BaseModule):
     channel ``g * 2 * k * k + 2 * i + {0: dy, 1: dx}`` and mask channel
     ``g * k * k + i`` for offset group ``g`` and kernel tap ``i``.
 
-    Layouts:
-
-    - ``'per_frame'`` (default, the paper): run on each supporting frame
-      separately (weights shared). Each of ``num_layers`` deformable convs
-      predicts its offsets and masks from ``[key, current]`` concatenated
-      (2C channels), where ``current`` is the coarsely aligned feature for the
-      first layer and the previous deformable conv's output afterwards.
-      Masks go through a sigmoid (DCNv2).
-    - ``'released'`` (the authors' code): the N coarsely aligned supporting
-      features are concatenated and fused FIRST by ``num_fuse_blocks``
-      BasicBlocks (N*C -> C), giving ``fused``; ``combined`` =
-      one BasicBlock on ``[fused, key]`` (2C -> C). Then four deformable
-      convs, each with offsets and masks from plain dilated 3x3 convs on a
-      single C-channel feature: ``h1 = dcn1(combined)`` and ``h2 = dcn2(h1)``
-      (offsets from their own input), ``a = dcn3(fused)`` with offsets from
-      ``h2``, ``out = dcn4(a)`` with offsets from ``a``. Masks are used RAW
-      (no sigmoid) and there is no nonlinearity between the convolutions.
+    As in the paper, the module runs on each supporting frame separately
+    (weights shared). Each of ``num_layers`` deformable convs predicts its
+    offsets and masks from ``[key, current]`` concatenated (2C channels),
+    where ``current`` is the coarsely aligned feature for the first layer and
+    the previous deformable conv's output afterwards. Masks go through a
+    sigmoid (DCNv2) unless ``mask_activation='none'``.
 
     Initialisation: the offset predictors output zero; the mask predictors
     output 0.5 (sigmoid masks: zero logits) or 1.0 (raw masks), so at
     initialisation each deformable conv is its plain (dilated) convolution
-    scaled by 0.5, resp. unscaled. (The released code initialises its
-    predictors to near-zero weights and zero bias, i.e. raw masks near 0.)
+    scaled by 0.5, resp. unscaled.
 
     Non-finite offsets or masks raise ``FloatingPointError`` before they reach
     the deformable convolution (a NaN offset has crashed a CPU deformable
@@ -86,30 +70,25 @@ class LocalCalibrationModule(BaseModule):
     is a reference implementation (forward about 1.5x and backward about 7x
     slower than the sampling form at the W48 LCM shape on a 2-core CPU).
 
+    A variant with another calibration order overrides :meth:`calibrate`
+    and, if its predictors see a single C-channel feature,
+    ``num_guide_feats`` (see
+    :class:`~famipose_mmpose.models.released.ReleasedLCM`, the authors'
+    released layout).
+
     Args:
         in_channels (int): Channels C of the features. Defaults to 48
-        layout (str): ``'per_frame'`` or ``'released'``. Defaults to
-            ``'per_frame'``
-        num_layers (int): Deformable convs per frame in the ``'per_frame'``
-            layout (the released layout always has 4). Defaults to 1
+        num_layers (int): Deformable convs per supporting frame.
+            Defaults to 1
         kernel_size (int): Kernel size of all convolutions. Defaults to 3
         dilation (int): Dilation of the deformable convs and of the offset /
             mask predictors. Defaults to 3
         deform_groups (int): Offset groups; must divide ``in_channels``.
             Defaults to 12
-        mask_activation (str, optional): ``'sigmoid'`` or ``'none'`` (raw);
-            ``None`` picks ``'sigmoid'`` for ``'per_frame'`` and ``'none'``
-            for ``'released'``. Defaults to ``None``
-        num_supporting (int): Number N of supporting frames; only the
-            ``'released'`` layout depends on it (its fusion block has N*C
-            input channels). Defaults to 4
-        num_fuse_blocks (int): BasicBlocks of the released fusion block.
-            Defaults to 2
+        mask_activation (str): ``'sigmoid'`` or ``'none'`` (raw masks).
+            Defaults to ``'sigmoid'``
         check_finite (bool): Check offsets and masks for NaN/Inf.
             Defaults to ``True``
-        norm_cfg (dict, optional): Norm config of the released layout's
-            BasicBlocks; ``None`` means ``dict(type='BN')``. Defaults to
-            ``None``
         dcn_impl (str): ``'auto'``, ``'mmcv'`` or ``'sampling'`` (see
             above). Defaults to ``'auto'``
         init_cfg (dict, optional): Initialisation config; the predictor
@@ -118,32 +97,25 @@ class LocalCalibrationModule(BaseModule):
     .. _`FAMI-Pose`: https://arxiv.org/abs/2203.15227
     """
 
+    #: how many C-channel features the offset / mask predictors see
+    num_guide_feats: int = 2
+
     def __init__(self,
                  in_channels: int = 48,
-                 layout: str = 'per_frame',
                  num_layers: int = 1,
                  kernel_size: int = 3,
                  dilation: int = 3,
                  deform_groups: int = 12,
-                 mask_activation: Optional[str] = None,
-                 num_supporting: int = 4,
-                 num_fuse_blocks: int = 2,
+                 mask_activation: str = 'sigmoid',
                  check_finite: bool = True,
-                 norm_cfg: OptConfigType = None,
                  dcn_impl: str = 'auto',
                  init_cfg: OptMultiConfig = None):
         super().__init__(init_cfg=init_cfg)
-        if layout not in _LCM_LAYOUTS:
-            raise ValueError(
-                f'LCM: unknown layout {layout!r} (model.lcm.layout); use one '
-                f'of {_LCM_LAYOUTS}.')
-        if mask_activation is None:
-            mask_activation = 'sigmoid' if layout == 'per_frame' else 'none'
         if mask_activation not in _MASK_ACTIVATIONS:
             raise ValueError(
                 f'LCM: unknown mask_activation {mask_activation!r} '
                 f'(model.lcm.mask_activation); use one of '
-                f'{_MASK_ACTIVATIONS} or None.')
+                f'{_MASK_ACTIVATIONS}.')
         if dcn_impl not in _DCN_IMPLS:
             raise ValueError(
                 f'LCM: unknown dcn_impl {dcn_impl!r} (model.lcm.dcn_impl); '
@@ -153,39 +125,34 @@ class LocalCalibrationModule(BaseModule):
                 f'LCM: in_channels={in_channels} is not divisible by '
                 f'deform_groups={deform_groups}; set model.lcm.deform_groups '
                 'to a divisor of the feature channels.')
-        if layout == 'released':
-            num_layers = _RELEASED_NUM_LAYERS
         if num_layers < 1:
             raise ValueError(f'LCM: num_layers must be >= 1, got {num_layers} '
                              '(model.lcm.num_layers).')
 
         self.in_channels = in_channels
-        self.layout = layout
         self.num_layers = num_layers
         self.deform_groups = deform_groups
         self.mask_activation = mask_activation
-        self.num_supporting = num_supporting
         self.check_finite = check_finite
         self.dcn_impl = dcn_impl
 
         taps = kernel_size * kernel_size
         padding = dilation * (kernel_size - 1) // 2
-        # per_frame predictors see [key, current]; released ones one feature
-        pred_in = 2 * in_channels if layout == 'per_frame' else in_channels
+        guide_channels = self.num_guide_feats * in_channels
         self.offset_convs = nn.ModuleList()
         self.mask_convs = nn.ModuleList()
         self.dcns = nn.ModuleList()
         for _ in range(num_layers):
             self.offset_convs.append(
                 nn.Conv2d(
-                    pred_in,
+                    guide_channels,
                     deform_groups * 2 * taps,
                     kernel_size,
                     padding=padding,
                     dilation=dilation))
             self.mask_convs.append(
                 nn.Conv2d(
-                    pred_in,
+                    guide_channels,
                     deform_groups * taps,
                     kernel_size,
                     padding=padding,
@@ -199,15 +166,6 @@ class LocalCalibrationModule(BaseModule):
                     padding=padding,
                     dilation=dilation,
                     deform_groups=deform_groups))
-
-        if layout == 'released':
-            self.fuse_block = build_basic_block_chain(
-                num_supporting * in_channels,
-                in_channels,
-                num_blocks=num_fuse_blocks,
-                norm_cfg=norm_cfg)
-            self.combine_block = build_basic_block_chain(
-                2 * in_channels, in_channels, num_blocks=1, norm_cfg=norm_cfg)
         self._init_predictors()
 
     def _init_predictors(self) -> None:
@@ -231,7 +189,7 @@ class LocalCalibrationModule(BaseModule):
         Args:
             index (int): Layer index.
             x (Tensor): (N, C, H, W) feature to sample from.
-            guide (Tensor): (N, C', H, W) predictor input.
+            guide (Tensor): (N, num_guide_feats * C, H, W) predictor input.
 
         Returns:
             Tensor: (N, C, H, W).
@@ -242,9 +200,9 @@ class LocalCalibrationModule(BaseModule):
             mask = torch.sigmoid(mask)
         if self.check_finite and not _all_finite(offset, mask):
             raise FloatingPointError(
-                f'LCM: non-finite offsets or masks at deformable conv '
-                f'{index} ({self.layout} layout). The features feeding the '
-                'LCM already contain NaN/Inf or the training diverged: check '
+                f'{type(self).__name__}: non-finite offsets or masks at '
+                f'deformable conv {index}. The features feeding the LCM '
+                'already contain NaN/Inf or the training diverged: check '
                 'the learning rate and the loss terms (loss_mi) of the '
                 'previous iterations.')
         dcn = self.dcns[index]
@@ -263,6 +221,19 @@ class LocalCalibrationModule(BaseModule):
             groups=dcn.groups,
             deform_groups=dcn.deform_groups)
 
+    def calibrate(self, key_feat: Tensor,
+                  sup_feats: Tensor) -> Tuple[Tensor, Tensor]:
+        """Calibrate each supporting frame separately (the paper);
+        arguments and results as in :meth:`forward`, with M = N and
+        ``source`` = ``sup_feats``."""
+        flat_sup = sup_feats.flatten(0, 1)
+        flat_key = key_feat.unsqueeze(1).expand_as(sup_feats).flatten(0, 1)
+        current = flat_sup
+        for index in range(self.num_layers):
+            current = self._deform(index, current,
+                                   torch.cat([flat_key, current], dim=1))
+        return current.view_as(sup_feats), sup_feats
+
     def forward(self, key_feat: Tensor,
                 sup_feats: Tensor) -> Tuple[Tensor, Tensor]:
         """Calibrate the coarsely aligned supporting features.
@@ -275,37 +246,14 @@ class LocalCalibrationModule(BaseModule):
         Returns:
             tuple:
             - aligned (Tensor): (B, M, C, H, W) calibrated features; M = N
-              for ``'per_frame'``, M = 1 for ``'released'``.
+              here, a variant may return fewer (the released layout: 1).
             - source (Tensor): (B, M, C, H, W) the supporting features the
-              calibration started from (the input for ``'per_frame'``, the
-              fused feature for ``'released'``).
+              calibration started from, one per calibrated feature (here
+              ``sup_feats``).
         """
         if sup_feats.dim() != 5 or sup_feats.shape[2:] != key_feat.shape[1:]:
             raise ValueError(
                 f'LCM: expected supporting features (B, N, C, H, W) matching '
                 f'the key feature {tuple(key_feat.shape)}, got '
                 f'{tuple(sup_feats.shape)}.')
-        batch, num_sup = sup_feats.shape[:2]
-        if self.layout == 'per_frame':
-            flat_sup = sup_feats.flatten(0, 1)
-            flat_key = key_feat.unsqueeze(1).expand_as(sup_feats).flatten(0, 1)
-            current = flat_sup
-            for index in range(self.num_layers):
-                current = self._deform(index, current,
-                                       torch.cat([flat_key, current], dim=1))
-            aligned = current.view_as(sup_feats)
-            return aligned, sup_feats
-
-        if num_sup != self.num_supporting:
-            raise ValueError(
-                f'LCM (released layout): built for num_supporting='
-                f'{self.num_supporting} frames but got {num_sup}; set '
-                'model.lcm.num_supporting to the number of supporting frames '
-                '(len(frame_offsets) of the dataset).')
-        fused = self.fuse_block(sup_feats.flatten(1, 2))
-        combined = self.combine_block(torch.cat([fused, key_feat], dim=1))
-        hidden = self._deform(0, combined, combined)
-        hidden = self._deform(1, hidden, hidden)
-        aligned = self._deform(2, fused, hidden)
-        aligned = self._deform(3, aligned, aligned)
-        return aligned.unsqueeze(1), fused.unsqueeze(1)
+        return self.calibrate(key_feat, sup_feats)

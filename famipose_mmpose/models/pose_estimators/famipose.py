@@ -9,12 +9,16 @@ from mmpose.utils.typing import (ConfigType, OptConfigType, OptMultiConfig,
                                  SampleList)
 from torch import Tensor, nn
 
+from ..released.legacy_config import upgrade_legacy_cfg
+
 
 class VideoFeatures(NamedTuple):
     """Intermediate features of one FAMI-Pose forward pass.
 
-    Shapes use B (batch), N (supporting frames), M (LCM outputs: N, or 1 in
-    the released LCM layout), C, H, W (backbone feature).
+    Shapes use B (batch), N (supporting frames), M (calibrated features the
+    LCM returns: N for the paper's per-frame LCM, 1 for
+    :class:`~famipose_mmpose.models.released.ReleasedLCM`), C, H, W
+    (backbone feature).
 
     Attributes:
         key (Tensor): (B, C, H, W) key-frame feature ``z_t``.
@@ -24,7 +28,9 @@ class VideoFeatures(NamedTuple):
         coarse (Tensor): (B, N, C, H, W) GTM outputs (``supporting`` without
             GTM).
         lcm_source (Tensor, optional): (B, M, C, H, W) the supporting
-            features the LCM calibrated; ``None`` without LCM.
+            features the LCM calibrated, one per calibrated feature (the GTM
+            outputs for the paper's LCM, the fused feature for the released
+            one); ``None`` without LCM.
         aligned (Tensor, optional): (B, M, C, H, W) LCM outputs; ``None``
             without LCM.
         enhanced (Tensor): (B, C, H, W) aggregated feature ``z~``.
@@ -69,9 +75,9 @@ class FAMIPose(TopdownPoseEstimator):
     conv_kernel_sizes=(3, 3, 3))``). A single-frame checkpoint (HRNet-W48 +
     ``HeatmapHead(in_channels=48, deconv_out_channels=None)``) then loads
     into ``backbone.*`` and ``head.final_layer.*`` by name (non-strict).
-    When the MI loss needs the final heatmaps (``mode='released'`` or
-    ``label_source='pred'``) the head runs a second time on the same
-    features.
+    When the MI loss needs the final heatmaps (its ``needs_prediction``:
+    ``label_source='pred'`` or the released MI loss) the head runs a second
+    time on the same features.
 
     Frozen backbone (``freeze_backbone=True``): its parameters get
     ``requires_grad=False`` and it runs under ``torch.no_grad()`` (no
@@ -96,15 +102,16 @@ class FAMIPose(TopdownPoseEstimator):
     Args:
         backbone (dict): Backbone config.
         head (dict): Head config (a ``HeatmapHead``).
-        gtm (dict, optional): GTM config (type ``'GTM'``); ``None``
-            disables it. Defaults to ``None``
-        lcm (dict, optional): LCM config (type ``'LCM'``); ``None``
-            disables it. Defaults to ``None``
+        gtm (dict, optional): GTM config (type ``'GTM'``, or
+            ``'ReleasedGTM'``); ``None`` disables it. Defaults to ``None``
+        lcm (dict, optional): LCM config (type ``'LCM'``, or
+            ``'ReleasedLCM'``); ``None`` disables it. Defaults to ``None``
         aggregation (dict, optional): Aggregation config (type
-            ``'FeatureAggregation'``); ``None`` means the paper's element-wise
-            sum. Defaults to ``None``
-        mi_loss (dict, optional): MI loss config (type ``'VSDMILoss'``);
-            ``None`` disables it. Defaults to ``None``
+            ``'FeatureAggregation'``, or ``'ConcatFeatureAggregation'``);
+            ``None`` means the paper's element-wise sum. Defaults to ``None``
+        mi_loss (dict, optional): MI loss config (type ``'VSDMILoss'``, or
+            ``'ReleasedVSDMILoss'``); ``None`` disables it. Defaults to
+            ``None``
         neck (dict, optional): Neck applied to the backbone outputs of every
             frame before the split (trainable even with a frozen backbone).
             Defaults to ``None``
@@ -161,10 +168,14 @@ class FAMIPose(TopdownPoseEstimator):
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
             metainfo=metainfo)
+        # configs written with the old mode flags (e.g. GTM(mode='affine'),
+        # saved next to checkpoints) still build the same modules
+        gtm, lcm, aggregation, mi_loss = (
+            upgrade_legacy_cfg(cfg) for cfg in (gtm, lcm, aggregation, mi_loss))
         self.gtm = MODELS.build(gtm) if gtm is not None else None
         self.lcm = MODELS.build(lcm) if lcm is not None else None
         if aggregation is None:
-            aggregation = dict(type='FeatureAggregation', mode='sum')
+            aggregation = dict(type='FeatureAggregation')
         self.aggregation = MODELS.build(aggregation)
         self.mi_loss = MODELS.build(mi_loss) if mi_loss is not None else None
         if self.mi_loss is not None and not isinstance(
@@ -362,7 +373,7 @@ class FAMIPose(TopdownPoseEstimator):
         support = (
             video_feats.lcm_source
             if video_feats.lcm_source is not None else video_feats.coarse)
-        terms = self.mi_loss.compute_terms(
+        loss_mi, terms = self.mi_loss.loss_and_terms(
             decoder,
             key_feat=video_feats.key,
             enhanced_feat=video_feats.enhanced,
@@ -371,7 +382,7 @@ class FAMIPose(TopdownPoseEstimator):
             gt_heatmaps=gt_heatmaps,
             keypoint_weights=keypoint_weights,
             pred_heatmaps=pred_heatmaps)
-        out = dict(loss_mi=self.mi_loss.combine_terms(terms))
+        out = dict(loss_mi=loss_mi)
         for name, value in terms.items():
             out[f'mi_{name}'] = value.detach()
         return out
