@@ -59,7 +59,7 @@ def dataset_config(cfg: Config, phase: str) -> dict:
         cfg[loader]['dataset'], 'to_dict') else dict(cfg[loader]['dataset'])
     pipeline = list(dataset.get('pipeline', []))
     packs = [
-        i for i, t in enumerate(pipeline) if t.get('type') == 'PackPoseInputs'
+        i for i, t in enumerate(pipeline) if t.get('type') in ('PackPoseInputs', 'PackVideoPoseInputs')
     ]
     if not packs:
         raise ValueError(

@@ -12,6 +12,7 @@ from mmengine.logging import print_log
 from mmpose.evaluation.functional import nms
 from mmpose.structures.bbox import bbox_xywh2xyxy
 
+from ..utils.detection_file import load_detection_file
 from .frame_buffer import Frame, natural_sort_key
 
 MATCH_MODES = ('file_name', 'position')
@@ -303,16 +304,11 @@ class DetectionFilePersonSource(PersonSource):
 
     def _load_detections(self, det_file: str) -> Dict[Any, PersonBoxes]:
         """Boxes of every image of the video."""
-        if not osp.isfile(det_file):
-            raise FileNotFoundError(
-                f'Detection file {det_file!r} (--det-file) does not exist.')
-        dets = load_file(det_file)
-        if not isinstance(dets, list):
-            raise ValueError(
-                f'Detection file {det_file!r} must hold a json list of '
-                "{'image_id', 'bbox': [x, y, w, h], 'score', 'category_id'}, "
-                f'got a {type(dets).__name__}.')
-        if not dets:
+        detections = load_detection_file(
+            det_file,
+            source='Detection file (--det-file)',
+            default_category_id=self.category_id)
+        if not detections:
             raise ValueError(
                 f'Detection file {det_file!r} is empty: it lists no '
                 'detection. Run a person detector first, or use '
@@ -321,30 +317,19 @@ class DetectionFilePersonSource(PersonSource):
         boxes: Dict[Any, list] = defaultdict(list)
         scores: Dict[Any, list] = defaultdict(list)
         num_in_video = 0
-        for i, det in enumerate(dets):
-            if not isinstance(det, dict):
-                raise ValueError(f'Detection file {det_file!r}: entry {i} is '
-                                 'not a json object.')
-            for key in ('image_id', 'bbox', 'score'):
-                if key not in det:
-                    raise KeyError(f'Detection file {det_file!r}: entry {i} '
-                                   f'has no "{key}" field.')
-            if det['image_id'] not in wanted:
+        for det in detections:
+            if det.image not in wanted:
                 continue
             num_in_video += 1
-            if len(det['bbox']) < 4:
-                raise ValueError(
-                    f'Detection file {det_file!r}: entry {i} has "bbox" '
-                    f'{det["bbox"]!r}; expected [x, y, w, h].')
-            if int(det.get('category_id', self.category_id)) != \
-                    self.category_id or float(det['score']) < self.bbox_thr:
+            if det.category_id != self.category_id or \
+                    det.score < self.bbox_thr:
                 continue
-            boxes[det['image_id']].append(det['bbox'][:4])
-            scores[det['image_id']].append(float(det['score']))
+            boxes[det.image].append(det.bbox)
+            scores[det.image].append(det.score)
         if num_in_video == 0:
             raise ValueError(
-                f'None of the {len(dets)} detections of {det_file!r} belongs '
-                f'to an image of video {self.video!r} (image ids '
+                f'None of the {len(detections)} detections of {det_file!r} '
+                f'belongs to an image of video {self.video!r} (image ids '
                 f'{sorted(wanted)[:3]}...); the detection file and the '
                 'frame mapping (--ann-file / --video-name) must describe the '
                 'same video.')

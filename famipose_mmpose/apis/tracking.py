@@ -1,27 +1,15 @@
 # Copyright (c) FAMI-Pose MMPose plugin authors. All rights reserved.
-"""Greedy IoU tracking of person boxes from frame to frame."""
+"""Greedy IoU tracking of person boxes from frame to frame, and a frame
+stream that detects and tracks people as frames are read (ahead of the key
+frame that needs them)."""
+from typing import Callable, Dict, Iterable, Iterator, NamedTuple, Tuple
+
 import numpy as np
 
+from ..utils.boxes import bbox_iou_matrix
+from .frame_buffer import Frame
 
-def bbox_iou_matrix(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
-    """IoU of every pair of boxes.
-
-    Args:
-        boxes_a (np.ndarray): (N, 4) boxes ``x1, y1, x2, y2``.
-        boxes_b (np.ndarray): (M, 4) boxes ``x1, y1, x2, y2``.
-
-    Returns:
-        np.ndarray: (N, M) IoU; 0 where the union is empty.
-    """
-    a = np.asarray(boxes_a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(boxes_b, dtype=np.float64).reshape(-1, 4)
-    top_left = np.maximum(a[:, None, :2], b[None, :, :2])
-    bottom_right = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=2)
-    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
-    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+__all__ = ['IoUTracker', 'bbox_iou_matrix', 'FramePeople', 'TrackedFrames']
 
 
 class IoUTracker:
@@ -81,3 +69,82 @@ class IoUTracker:
         self._last_boxes = bboxes
         self._last_ids = track_ids
         return track_ids
+
+
+class FramePeople(NamedTuple):
+    """The tracked people of one frame.
+
+    Attributes:
+        bboxes (np.ndarray): (N, 4) float32 boxes ``x1, y1, x2, y2``.
+        scores (np.ndarray): (N, ) float32 box scores.
+        track_ids (np.ndarray): (N, ) int64 track ids (unique in a frame).
+    """
+    bboxes: np.ndarray
+    scores: np.ndarray
+    track_ids: np.ndarray
+
+    def box_of(self, track_id: int) -> Tuple[np.ndarray, float]:
+        """Box and score of track ``track_id``; ``KeyError`` if absent."""
+        match = np.flatnonzero(self.track_ids == track_id)
+        if not len(match):
+            raise KeyError(track_id)
+        return self.bboxes[match[0]], float(self.scores[match[0]])
+
+    def has(self, track_id: int) -> bool:
+        """Whether track ``track_id`` has a box in this frame."""
+        return bool(np.any(self.track_ids == track_id))
+
+
+class TrackedFrames:
+    """Detect and track the people of every frame of a stream as it is read.
+
+    Iterating passes the frames through unchanged; before a frame is passed
+    on, ``detect(frame)`` gives its boxes and the tracker its track ids, kept
+    in :meth:`people` until :meth:`forget_before` drops them. Placed under a
+    :class:`~.frame_buffer.FrameWindowBuffer`, the people of every frame of a
+    key frame's window are known when the key frame comes out of the buffer
+    (the buffer reads ``max(offsets)`` frames ahead), i.e. people are
+    detected and tracked ahead of the key frame by the window's reach.
+
+    Args:
+        frames (Iterable[Frame]): The frame stream.
+        detect (Callable[[Frame], tuple]): Frame -> ``(bboxes (N, 4),
+            scores (N, ))``, best first (the order the tracker matches in).
+        tracker (IoUTracker): The tracker (fed every frame, in order).
+    """
+
+    def __init__(self, frames: Iterable[Frame],
+                 detect: Callable[[Frame], Tuple[np.ndarray, np.ndarray]],
+                 tracker: IoUTracker) -> None:
+        self.frames = frames
+        self.detect = detect
+        self.tracker = tracker
+        self._people: Dict[int, FramePeople] = {}
+
+    def __iter__(self) -> Iterator[Frame]:
+        for frame in self.frames:
+            bboxes, scores = self.detect(frame)
+            bboxes = np.asarray(bboxes, dtype=np.float32).reshape(-1, 4)
+            self._people[frame.index] = FramePeople(
+                bboxes,
+                np.asarray(scores, dtype=np.float32).reshape(-1),
+                self.tracker.update(bboxes))
+            yield frame
+
+    def people(self, index: int) -> FramePeople:
+        """The people of frame ``index`` (already read, not forgotten)."""
+        if index not in self._people:
+            raise KeyError(
+                f'TrackedFrames: frame {index} has not been read yet or has '
+                'been forgotten.')
+        return self._people[index]
+
+    def forget_before(self, index: int) -> None:
+        """Drop the people of the frames before ``index``."""
+        for old in [i for i in self._people if i < index]:
+            del self._people[old]
+
+    @property
+    def num_held(self) -> int:
+        """How many frames' people are held (for checks)."""
+        return len(self._people)

@@ -2,38 +2,40 @@
 """PoseTrack17/18 as a top-down video dataset: one sample = one person in a
 key frame plus a window of supporting frames."""
 import copy
+import json
 import logging
 import os.path as osp
 from collections import Counter
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
-from mmengine.fileio import exists, get_local_path, isdir, list_dir_or_file
-from mmengine.fileio import load as load_file
+from mmengine.fileio import exists, isdir, list_dir_or_file
 from mmengine.logging import print_log
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
-from mmpose.structures.bbox import bbox_xywh2xyxy
-from xtcocotools.coco import COCO
 
-from .frame_window import (BORDER_POLICIES, FRAME_SAMPLINGS,
-                           MISSING_FRAME_POLICIES, FrameNaming,
-                           check_frame_offsets, check_frame_range,
+from ..utils.boxes import bbox_iou_matrix
+from ..utils.detection_file import PersonDetection, load_detection_file
+from .frame_window import (BORDER_POLICIES, DEFAULT_FIRST_INDEX_BY_DIGITS,
+                           FRAME_SAMPLINGS, MISSING_FRAME_POLICIES,
+                           FrameNaming, check_frame_offsets, check_frame_range,
                            nearest_existing_frame, resolve_window,
                            sample_random_offsets)
 
-#: Keys to add to ``PackPoseInputs(meta_keys=...)`` so that the video fields
-#: of a sample reach ``data_sample.metainfo`` (and so the model and metrics).
+#: The video fields of a sample that reach ``data_sample.metainfo`` (and so
+#: the model and the metrics): ``PackVideoPoseInputs`` packs them with
+#: mmpose's default meta keys. A new video field of the samples is added in
+#: :meth:`PoseTrackVideoDataset._video_fields` (or ``_add_frame_window``)
+#: and, if the model or a metric needs it, here.
+#: The fields of the reuse mode (``supporting_boxes='track'``), present only
+#: in its samples: ``frame_bboxes`` (the dataset's) and ``frame_crop_warps``
+#: (``VideoTopdownAffine``'s).
+SUPPORTING_BOX_FIELDS = ('frame_bboxes', 'frame_crop_warps')
 VIDEO_META_KEYS = ('frame_paths', 'frame_offsets', 'frame_indices', 'video',
-                   'frame_index', 'nframes')
+                   'frame_index', 'nframes') + SUPPORTING_BOX_FIELDS
 
-#: mmpose's default ``PackPoseInputs`` meta keys followed by
-#: :data:`VIDEO_META_KEYS`: the recommended ``meta_keys`` of video configs.
-RECOMMENDED_VIDEO_META_KEYS = (
-    'id', 'img_id', 'img_path', 'category_id', 'crowd_index', 'ori_shape',
-    'img_shape', 'input_size', 'input_center', 'input_scale', 'flip',
-    'flip_direction', 'flip_indices', 'raw_ann_info',
-    'dataset_name') + VIDEO_META_KEYS
+#: Where the supporting crops of a sample are cut (``supporting_boxes``).
+SUPPORTING_BOXES = ('key', 'track')
 
 
 @DATASETS.register_module()
@@ -120,12 +122,41 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
       ``frame_name_format`` (str), ``frame_fallbacks`` (list of
       ``(requested_index, used_index)``).
 
-    Use ``LoadVideoFrames`` to load the T frames, and pack the video fields
-    into the data samples with
-    ``PackPoseInputs(meta_keys=RECOMMENDED_VIDEO_META_KEYS)``, i.e. mmpose's
-    default meta keys plus ``('frame_paths', 'frame_offsets',
-    'frame_indices', 'video', 'frame_index', 'nframes')``. With mmpose's
-    ``LoadImage`` instead, the same dataset gives single-frame samples.
+    Supporting boxes (``supporting_boxes``): ``'key'`` (default, the
+    paper's) crops every frame with the key frame's box. ``'track'`` (for
+    FAMI-Pose's reuse mode, ``model.supporting_crops='own_box'``) gives
+    each supporting frame the same person's box in that frame:
+
+    - ground-truth samples: the box of the annotation with the key
+      annotation's ``track_id`` in that frame; in training
+      (``test_mode=False``) moved and rescaled at random as a detector's box
+      would be (``supporting_box_jitter``);
+    - detection samples (``bbox_file``): the detection of that frame that
+      overlaps most (IoU above ``supporting_box_iou_thr``) with the person's
+      box in the frame next to it toward the key frame (the key box for the
+      nearest frames), i.e. the person tracked from the key frame outward
+      by IoU, as video inference tracks it;
+    - the key box where the person has no box in that frame (and in the key
+      frame itself, e.g. a border slot that repeats the key frame).
+
+    Such samples carry ``frame_bboxes`` ((T, 4) float32 ``x1, y1, x2, y2``,
+    key box first) and ``frame_bbox_sources`` (``'key'`` or ``'own'`` per
+    frame); ``VideoTopdownAffine`` crops each frame with its box under the
+    one augmentation draw of the sample and records the crops' geometry
+    (``frame_crop_warps``).
+
+    Loading extends mmpose's ``BaseCocoStyleDataset``: its samples (ground
+    truth, or detections with ``bbox_file``) get the video fields above,
+    its ``filter_cfg=dict(bbox_score_thr=...)`` drops low-score detections,
+    and the persons it drops (crowd, no labeled keypoint, a box of zero or
+    negative size) are counted in the log by reason.
+
+    Use ``LoadVideoFrames`` to load the T frames, and ``PackVideoPoseInputs``
+    to pack the video fields (:data:`VIDEO_META_KEYS`: ``frame_paths``,
+    ``frame_offsets``, ``frame_indices``, ``video``, ``frame_index``,
+    ``nframes``) into the data samples with mmpose's default meta keys. With
+    mmpose's ``LoadImage`` instead, the same dataset gives single-frame
+    samples.
 
     Example::
 
@@ -139,28 +170,25 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             test_mode=True,
             bbox_file='data/posetrack18/annotations/'
             'posetrack18_val_human_detections.json',
-            det_bbox_thr=0.2,
+            filter_cfg=dict(bbox_score_thr=0.2),
             pipeline=[
                 dict(type='LoadVideoFrames'),
                 dict(type='GetBBoxCenterScale'),
                 dict(type='TopdownAffine', input_size=(288, 384)),
-                dict(type='PackPoseInputs', meta_keys=(
-                    'id', 'img_id', 'img_path', 'category_id', 'ori_shape',
-                    'img_shape', 'input_size', 'input_center', 'input_scale',
-                    'flip', 'flip_direction', 'flip_indices', 'raw_ann_info',
-                    'dataset_name', 'frame_paths', 'frame_offsets',
-                    'frame_indices', 'video', 'frame_index', 'nframes')),
+                dict(type='PackVideoPoseInputs'),
             ])
 
     Args:
         ann_file (str): Merged COCO-style annotation file. Default: ``''``.
         bbox_file (str, optional): Person detections in mmpose's format (a
             json list of ``{'image_id', 'bbox': [x, y, w, h], 'score',
-            'category_id'}``; ``image_name`` may replace ``image_id``). Used
+            'category_id'}``; PoseWarper's boxes keyed by ``image_name`` are
+            converted by ``tools/posetrack_prepare.py pt17-boxes``). Used
             instead of the ground-truth boxes; only with ``test_mode=True``.
-            Not joined with ``data_root``. Default: ``None``.
-        det_bbox_thr (float): Detections with a score below this are dropped
-            (FAMI tests with 0.2). Default: ``0.0``.
+            Not joined with ``data_root``. Drop the low-score ones with
+            ``filter_cfg=dict(bbox_score_thr=0.2)`` (FAMI's test setting); the
+            detection samples kept are numbered (``id``) 0, 1, ... in file
+            order. Default: ``None``.
         frame_offsets (Sequence[int]): Supporting-frame offsets relative to
             the key frame, any count, 0 not allowed. Default:
             ``(-2, -1, 1, 2)``.
@@ -185,6 +213,18 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             temporal part matters on a data set
             (``--cfg-options test_dataloader.dataset.static_support=True``).
             Default: ``False``.
+        supporting_boxes (str): ``'key'`` or ``'track'`` (see above).
+            Default: ``'key'``.
+        supporting_box_jitter (Sequence[float]): ``(shift, log_scale)``
+            standard deviations of the random change of the supporting boxes
+            in training with ``supporting_boxes='track'``: the centre moves
+            by ``N(0, shift) * size``, the size is multiplied by
+            ``exp(N(0, log_scale))`` per axis (the synthetic detector's
+            jitter). ``(0, 0)`` disables it. Default: ``(0.04, 0.06)``.
+        supporting_box_iou_thr (float): Least IoU (exclusive) that links a
+            detection to the person's box in the next frame toward the key
+            frame (``supporting_boxes='track'`` with ``bbox_file``).
+            Default: ``0.3``.
         missing_frame (str): ``'error'`` or ``'nearest'`` (see above).
             Default: ``'error'``.
         frame_name_format (str, optional): printf-style frame file name such
@@ -206,8 +246,9 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             ``data_prefix``. Default: ``None``.
         data_prefix (dict, optional): Prefix of the image paths.
             Default: ``dict(img='')``.
-        filter_cfg (dict, optional): mmpose's data filter config (e.g.
-            ``dict(bbox_score_thr=0.2)``). Default: ``None``.
+        filter_cfg (dict, optional): mmpose's data filter config, e.g.
+            ``dict(bbox_score_thr=0.2)``: samples whose box score is lower
+            are dropped. Default: ``None``.
         indices (int | Sequence[int], optional): Use only these samples.
             Default: ``None``.
         serialize_data (bool): Serialize the data list for dataloader
@@ -220,23 +261,28 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             Default: ``1000``.
         sample_interval (int): Keep images whose id is a multiple of it.
             Default: ``1``.
+        det_bbox_thr (float, optional): Removed: giving it raises a
+            ``ValueError`` that asks for
+            ``filter_cfg=dict(bbox_score_thr=...)``. Default: ``None``.
     """
 
     METAINFO: dict = dict(from_file='configs/_base_/datasets/posetrack18.py')
 
     #: Digit count -> first frame index, used when ``first_frame_index`` is
     #: not given (PoseTrack18 ``%06d`` from 0, PoseTrack17 ``%08d`` from 1).
-    FIRST_INDEX_BY_DIGITS: Dict[int, int] = {6: 0, 8: 1}
+    FIRST_INDEX_BY_DIGITS: Dict[int, int] = DEFAULT_FIRST_INDEX_BY_DIGITS
 
     def __init__(self,
                  ann_file: str = '',
                  bbox_file: Optional[str] = None,
-                 det_bbox_thr: float = 0.0,
                  frame_offsets: Sequence[int] = (-2, -1, 1, 2),
                  frame_sampling: str = 'fixed',
                  frame_range: Optional[Sequence[int]] = None,
                  border_policy: str = 'fami',
                  static_support: bool = False,
+                 supporting_boxes: str = 'key',
+                 supporting_box_jitter: Sequence[float] = (0.04, 0.06),
+                 supporting_box_iou_thr: float = 0.3,
                  missing_frame: str = 'error',
                  frame_name_format: Optional[str] = None,
                  first_frame_index: Optional[int] = None,
@@ -253,8 +299,14 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
                  test_mode: bool = False,
                  lazy_init: bool = False,
                  max_refetch: int = 1000,
-                 sample_interval: int = 1) -> None:
+                 sample_interval: int = 1,
+                 det_bbox_thr: Optional[float] = None) -> None:
         name = self.__class__.__name__
+        if det_bbox_thr is not None:
+            raise ValueError(
+                f'{name}: det_bbox_thr={det_bbox_thr!r} is no longer an '
+                'argument; filter the detections with mmpose\'s filter_cfg: '
+                f'filter_cfg=dict(bbox_score_thr={det_bbox_thr!r}).')
         if data_mode != 'topdown':
             raise ValueError(
                 f'{name} got data_mode={data_mode!r}: a supporting-frame '
@@ -282,6 +334,26 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             raise ValueError(f'{name} got static_support={static_support!r};'
                              ' use True or False.')
         self.static_support = static_support
+        if supporting_boxes not in SUPPORTING_BOXES:
+            raise ValueError(
+                f'{name} got supporting_boxes={supporting_boxes!r}; use one '
+                f'of {SUPPORTING_BOXES}.')
+        jitter = tuple(float(v) for v in supporting_box_jitter)
+        if len(jitter) != 2 or min(jitter) < 0:
+            raise ValueError(
+                f'{name} got supporting_box_jitter={supporting_box_jitter!r};'
+                ' give two standard deviations >= 0: (shift, log_scale).')
+        if not 0. <= float(supporting_box_iou_thr) < 1.:
+            raise ValueError(
+                f'{name} got supporting_box_iou_thr='
+                f'{supporting_box_iou_thr!r}; use a value in [0, 1).')
+        self.supporting_boxes = supporting_boxes
+        self.supporting_box_jitter = jitter
+        self.supporting_box_iou_thr = float(supporting_box_iou_thr)
+        #: (video, frame index) -> (boxes (n, 4) xyxy, track ids (n, ), -1
+        #: where unknown) of all samples, in ``'track'`` mode
+        self._frame_persons: Dict[Tuple[str, int],
+                                  Tuple[np.ndarray, np.ndarray]] = {}
         if missing_frame not in MISSING_FRAME_POLICIES:
             raise ValueError(f'{name} got missing_frame={missing_frame!r}; '
                              f'use one of {MISSING_FRAME_POLICIES}.')
@@ -293,7 +365,6 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             FrameNaming('%d', first_frame_index)
         self.frame_name_format = frame_name_format
         self.first_frame_index = first_frame_index
-        self.det_bbox_thr = float(det_bbox_thr)
         self.check_videos_on_load = check_videos_on_load
         self.backend_args = copy.deepcopy(backend_args)
         self.missing_frame_count = 0
@@ -317,31 +388,69 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
             sample_interval=sample_interval)
 
     # ------------------------------------------------------------------ #
-    # loading
+    # loading: mmpose's readers, plus the video fields
     # ------------------------------------------------------------------ #
-    def _open_coco(self) -> COCO:
-        """Load ``ann_file`` with xtcocotools, with errors that name it."""
+    def _check_ann_file(self) -> None:
+        """Raise :class:`FileNotFoundError` naming ``ann_file`` if it is
+        missing (mmpose only asserts)."""
         if not exists(self.ann_file):
             raise FileNotFoundError(
                 f'{self.__class__.__name__}: annotation file '
                 f'{self.ann_file!r} (ann_file) does not exist; check '
                 '`data_root` and `ann_file`.')
-        with get_local_path(self.ann_file) as local_path:
-            try:
-                coco = COCO(local_path)
-            except KeyError as err:
-                raise KeyError(
-                    f'{self.__class__.__name__}: annotation file '
-                    f'{self.ann_file!r} has an entry without the field '
-                    f'{err.args[0]!r} (every annotation needs "image_id", '
-                    '"id"; every image "id").') from err
-        if 'images' not in coco.dataset:
-            raise KeyError(
+
+    def _read_annotation_file(
+            self,
+            read: Callable[[], Any],
+            detections: Optional[List[PersonDetection]] = None) -> Any:
+        """Run one of mmpose's readers of ``ann_file`` (``read``) so that a
+        bare ``KeyError`` of xtcocotools or mmpose names the file, the entry
+        and the missing field; ``detections`` are the checked entries of
+        ``bbox_file`` when ``read`` reads them too."""
+        self.coco = None
+        try:
+            return read()
+        except json.JSONDecodeError as err:
+            raise ValueError(
                 f'{self.__class__.__name__}: annotation file '
-                f'{self.ann_file!r} has no "images" field; it must be a '
-                'COCO-style json with "images", "annotations" and '
-                '"categories" (see tools/posetrack_prepare.py merge).')
-        return coco
+                f'{self.ann_file!r} is not valid json ({err}); it is '
+                'truncated or damaged: copy or regenerate it (tools/'
+                'posetrack_prepare.py merge / pt17-annolist).') from err
+        except KeyError as err:
+            named = self._name_missing_field(err, detections)
+            if named is None:
+                raise
+            raise named from err
+
+    def _name_missing_field(
+            self, err: KeyError,
+            detections: Optional[List[PersonDetection]]) -> Optional[KeyError]:
+        """The ``KeyError`` to raise instead of ``err``, or ``None`` when
+        ``err`` already names what is missing (one of this class's)."""
+        name, ann_file = self.__class__.__name__, self.ann_file
+        field = err.args[0] if len(err.args) == 1 else None
+        if self.coco is None:  # xtcocotools could not index the file
+            return KeyError(
+                f'{name}: annotation file {ann_file!r} has an entry without '
+                f'the field {field!r} (every annotation needs "image_id", '
+                '"id"; every image "id").')
+        for det in detections or []:
+            if det.category_id == 1 and det.image not in self.coco.imgs:
+                return KeyError(
+                    f'{name}: entry {det.index} of detection file '
+                    f'{self.bbox_file!r} has "image_id" {det.image!r}, which '
+                    f'is not an image of {ann_file!r}; detections and '
+                    'ann_file must come from the same split.')
+        if field in ('file_name', 'width', 'height'):
+            for img_id, img in self.coco.imgs.items():
+                if field not in img:
+                    hint = '' if field == 'file_name' else (
+                        '; the official PoseTrack per-video files lack the '
+                        'image sizes: convert them with tools/'
+                        'posetrack_prepare.py merge')
+                    return KeyError(f'{name}: image {img_id} of {ann_file!r} '
+                                    f'has no "{field}" field{hint}.')
+        return None
 
     def load_data_list(self) -> List[dict]:
         """Load the samples and check the video folders once."""
@@ -351,44 +460,187 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         return data_list
 
     def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
-        """Load ground-truth instances from ``ann_file`` (COCO style)."""
-        self.coco = self._open_coco()
-        if 'categories' in self.coco.dataset:
-            self._metainfo['CLASSES'] = self.coco.loadCats(
-                self.coco.getCatIds())
-
-        instance_list = []
-        image_list = []
-        image_ids = set(self.coco.imgs)
+        """mmpose's reading of ``ann_file`` (COCO style), with the missing
+        file or field named and the skipped annotations counted in the
+        log."""
+        self._check_ann_file()
+        instance_list, image_list = self._read_annotation_file(
+            super()._load_annotations)
+        name = self.__class__.__name__
+        if 'images' not in self.coco.dataset:
+            raise KeyError(
+                f'{name}: annotation file {self.ann_file!r} has no "images" '
+                'field; it must be a COCO-style json with "images", '
+                '"annotations" and "categories" (see tools/'
+                'posetrack_prepare.py merge).')
         orphans = sum(1 for ann in self.coco.anns.values()
-                      if ann['image_id'] not in image_ids)
+                      if ann['image_id'] not in self.coco.imgs)
         if orphans:
             print_log(
-                f'{self.__class__.__name__}: {orphans} annotation(s) of '
-                f'{self.ann_file!r} refer to image ids that are not in its '
-                '"images"; they are ignored.',
+                f'{name}: {orphans} annotation(s) of {self.ann_file!r} refer '
+                'to image ids that are not in its "images"; they are '
+                'ignored.',
                 logger='current',
                 level=logging.WARNING)
-        for img_id in self.coco.getImgIds():
-            if img_id % self.sample_interval != 0:
-                continue
-            img = self.coco.loadImgs(img_id)[0]
-            if 'file_name' not in img:
-                raise KeyError(f'{self.__class__.__name__}: image {img_id} of '
-                               f'{self.ann_file!r} has no "file_name" field.')
-            img.update({
-                'img_id':
-                img_id,
-                'img_path':
-                osp.join(self.data_prefix['img'], img['file_name']),
-            })
-            image_list.append(img)
-            for ann in self.coco.loadAnns(self.coco.getAnnIds(imgIds=img_id)):
-                instance_info = self.parse_data_info(
-                    dict(raw_ann_info=ann, raw_img_info=img))
-                if instance_info:
-                    instance_list.append(instance_info)
+        skipped = sum(
+            len(self.coco.getAnnIds(imgIds=img['img_id']))
+            for img in image_list) - len(instance_list)
+        if skipped:
+            print_log(
+                f'{name}: {skipped} box(es) dropped (annotation without box '
+                f'or labeled keypoint) in {self.ann_file!r}.',
+                logger='current')
         return instance_list, image_list
+
+    def parse_data_info(self, raw_data_info: dict) -> Optional[dict]:
+        """Parse one ground-truth person: mmpose's sample, checked first,
+        plus the video fields of its key frame.
+
+        Annotations without ``bbox`` or ``keypoints``, or with all-zero
+        keypoints, are skipped. Without ``num_keypoints`` the sample counts
+        its visible joints; without ``category_id`` it is a person (1).
+
+        Args:
+            raw_data_info (dict): ``raw_ann_info`` (the annotation) and
+                ``raw_img_info`` (its image entry, with ``img_path``).
+
+        Returns:
+            dict | None: The sample's data info, ``None`` when skipped.
+        """
+        ann = raw_data_info['raw_ann_info']
+        img = raw_data_info['raw_img_info']
+        if 'bbox' not in ann or not ann.get('keypoints') or max(
+                ann['keypoints']) == 0:
+            return None
+        self._check_annotation(ann, img)
+        person = ann if 'category_id' in ann else dict(ann, category_id=1)
+        data_info = super().parse_data_info(
+            dict(raw_data_info, raw_ann_info=person))
+        if person is not ann:
+            data_info['raw_ann_info'] = copy.deepcopy(ann)
+        if 'num_keypoints' not in ann:
+            data_info['num_keypoints'] = int(
+                np.count_nonzero(data_info['keypoints_visible']))
+        data_info.update(self._video_fields(img))
+        return data_info
+
+    def _check_annotation(self, ann: dict, img: dict) -> None:
+        """Raise, naming the file, the entry and the field, if mmpose cannot
+        parse annotation ``ann`` of image entry ``img``."""
+        name = self.__class__.__name__
+        if 'id' not in ann:
+            raise KeyError(f'{name}: an annotation of image {img.get("id")} '
+                           f'in {self.ann_file!r} has no "id" field.')
+        num_keypoints = self.metainfo['num_keypoints']
+        if len(ann['keypoints']) != 3 * num_keypoints:
+            raise ValueError(
+                f'{name}: annotation {ann.get("id")} of {self.ann_file!r} '
+                f'has {len(ann["keypoints"])} values in "keypoints", '
+                f'expected {3 * num_keypoints} (x, y, v for each of the '
+                f'{num_keypoints} joints of {self.metainfo["dataset_name"]}).'
+                ' Check that the annotation file and the dataset metainfo '
+                'match.')
+        if len(ann['bbox']) != 4:
+            raise ValueError(
+                f'{name}: annotation {ann.get("id")} of {self.ann_file!r} '
+                f'has "bbox" {ann["bbox"]!r}; expected [x, y, w, h].')
+        for field in ('width', 'height'):
+            if field not in img:
+                raise KeyError(
+                    f'{name}: image {img.get("id")} ({img.get("file_name")}) '
+                    f'of {self.ann_file!r} has no "{field}" field; the '
+                    'official PoseTrack per-video files lack it: convert '
+                    'them with tools/posetrack_prepare.py merge.')
+
+    def _get_topdown_data_infos(self, instance_list: List[dict]) -> List[dict]:
+        """mmpose's sanitising of the ground-truth persons, with the
+        persons it drops counted in the log by reason."""
+        data_list = super()._get_topdown_data_infos(instance_list)
+        if len(data_list) < len(instance_list):
+            reasons = Counter(
+                self._drop_reason(info) for info in instance_list
+                if not self._is_valid_instance(info))
+            print_log(
+                f'{self.__class__.__name__}: ' + ', '.join(
+                    f'{count} box(es) dropped ({reason})'
+                    for reason, count in reasons.most_common()) +
+                f' in {self.ann_file!r}.',
+                logger='current',
+                level=logging.WARNING)
+        return data_list
+
+    @staticmethod
+    def _drop_reason(data_info: dict) -> str:
+        """Why mmpose's ``_is_valid_instance`` drops a person (its checks,
+        in its order)."""
+        if data_info.get('iscrowd'):
+            return 'crowd annotation'
+        if data_info.get('num_keypoints') == 0:
+            return 'no labeled keypoint'
+        x1, y1, x2, y2 = data_info['bbox'][0]
+        if x2 <= x1 or y2 <= y1:
+            return 'box width or height <= 0 inside the image'
+        return 'no keypoint with a positive coordinate'
+
+    def _load_detection_results(self) -> List[dict]:
+        """mmpose's samples of the person detections of ``bbox_file``
+        (dummy keypoints), each with its category and the video fields of
+        its key frame. The file is checked entry by entry first
+        (:func:`~famipose_mmpose.utils.load_detection_file`)."""
+        detections = load_detection_file(
+            self.bbox_file,
+            source=f'{self.__class__.__name__}: detection file (bbox_file)')
+        if not detections:
+            raise ValueError(
+                f'{self.__class__.__name__}: detection file (bbox_file) '
+                f'{self.bbox_file!r} holds no detections, so there is '
+                'nothing to test; give the detector\'s output for this '
+                'split, or bbox_file=None to test on the ground-truth boxes.')
+        self._check_ann_file()
+        data_list = self._read_annotation_file(
+            super()._load_detection_results, detections)
+        video_fields: Dict[Any, dict] = {}
+        for data_info in data_list:
+            img_id = data_info['img_id']
+            if img_id not in video_fields:
+                video_fields[img_id] = self._video_fields(
+                    self.coco.imgs[img_id])
+            data_info['category_id'] = np.array(1)  # mmpose keeps persons
+            data_info.update(video_fields[img_id])
+        return data_list
+
+    def filter_data(self) -> List[dict]:
+        """mmpose's filter: ``filter_cfg=dict(bbox_score_thr=...)`` drops
+        the samples whose box score is lower. The detection samples kept
+        are then numbered 0, 1, ... (``id``) in file order."""
+        data_list = super().filter_data()
+        if self.bbox_file and len(data_list) < len(self.data_list):
+            data_list = [dict(info, id=i) for i, info in enumerate(data_list)]
+        if self.supporting_boxes == 'track':
+            self._index_frame_persons(data_list)
+        return data_list
+
+    def _index_frame_persons(self, data_list: List[dict]) -> None:
+        """Index the boxes and track ids of all samples by frame (before
+        ``indices`` keeps a subset), for ``supporting_boxes='track'``."""
+        persons: Dict[Tuple[str, int], list] = {}
+        for info in data_list:
+            track = self._track_id(info)
+            persons.setdefault((info['video'], info['frame_index']), []).append(
+                (np.asarray(info['bbox'], dtype=np.float32).reshape(4),
+                 -1 if track is None else track))
+        self._frame_persons = {
+            frame: (np.stack([box for box, _ in people]),
+                    np.array([track for _, track in people], dtype=np.int64))
+            for frame, people in persons.items()
+        }
+
+    @staticmethod
+    def _track_id(data_info: dict) -> Optional[int]:
+        """The PoseTrack ``track_id`` of a ground-truth sample; ``None`` for
+        detections."""
+        track = (data_info.get('raw_ann_info') or {}).get('track_id')
+        return None if track is None else int(track)
 
     def _video_length(self, img: dict) -> int:
         """Number of frames of the video of image entry ``img``
@@ -444,185 +696,6 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         if 'vid_id' in img:
             fields['vid_id'] = img['vid_id']
         return fields
-
-    def _image_size(self, img: dict) -> Tuple[int, int]:
-        """``(width, height)`` of image entry ``img``."""
-        for field in ('width', 'height'):
-            if field not in img:
-                raise KeyError(
-                    f'{self.__class__.__name__}: image {img.get("id")} '
-                    f'({img.get("file_name")}) of {self.ann_file!r} has no '
-                    f'"{field}" field; the official PoseTrack per-video '
-                    'files lack it: convert them with tools/'
-                    'posetrack_prepare.py merge.')
-        return int(img['width']), int(img['height'])
-
-    def parse_data_info(self, raw_data_info: dict) -> Optional[dict]:
-        """Parse one ground-truth person into a sample.
-
-        Annotations without ``bbox`` or ``keypoints``, or with all-zero
-        keypoints, are skipped (as mmpose does).
-
-        Args:
-            raw_data_info (dict): ``raw_ann_info`` (the annotation) and
-                ``raw_img_info`` (its image entry, with ``img_path``).
-
-        Returns:
-            dict | None: The sample's data info, ``None`` when skipped.
-        """
-        ann = raw_data_info['raw_ann_info']
-        img = raw_data_info['raw_img_info']
-        if 'bbox' not in ann or 'keypoints' not in ann or not ann[
-                'keypoints'] or max(ann['keypoints']) == 0:
-            return None
-        if 'id' not in ann:
-            raise KeyError(f'{self.__class__.__name__}: an annotation of '
-                           f'image {img.get("id")} in {self.ann_file!r} has '
-                           'no "id" field.')
-        keypoints, keypoints_visible = self._parse_keypoints(ann)
-        bbox = self._parse_bbox(ann, img)
-        x1, y1, x2, y2 = bbox[0]
-        num_keypoints = ann.get('num_keypoints',
-                                int(np.count_nonzero(keypoints_visible)))
-        if 'area' in ann:
-            area = np.array(ann['area'], dtype=np.float32)
-        else:
-            area = np.array(
-                max((x2 - x1) * (y2 - y1) * 0.53, 1.0), dtype=np.float32)
-        data_info = {
-            'img_id': ann['image_id'],
-            'img_path': img['img_path'],
-            'bbox': bbox,
-            'bbox_score': np.ones(1, dtype=np.float32),
-            'num_keypoints': num_keypoints,
-            'keypoints': keypoints,
-            'keypoints_visible': keypoints_visible,
-            'area': area,
-            'iscrowd': ann.get('iscrowd', 0),
-            'segmentation': ann.get('segmentation', None),
-            'id': ann['id'],
-            'category_id': np.array(ann.get('category_id', 1)),
-            'raw_ann_info': copy.deepcopy(ann),
-        }
-        data_info.update(self._video_fields(img))
-        return data_info
-
-    def _parse_keypoints(self, ann: dict) -> Tuple[np.ndarray, np.ndarray]:
-        """Keypoints (1, K, 2) and visibility (1, K) of an annotation."""
-        num_keypoints = self.metainfo['num_keypoints']
-        values = ann['keypoints']
-        if len(values) != 3 * num_keypoints:
-            raise ValueError(
-                f'{self.__class__.__name__}: annotation {ann.get("id")} of '
-                f'{self.ann_file!r} has {len(values)} values in "keypoints", '
-                f'expected {3 * num_keypoints} (x, y, v for each of the '
-                f'{num_keypoints} joints of {self.metainfo["dataset_name"]}).'
-                ' Check that the annotation file and the dataset metainfo '
-                'match.')
-        _keypoints = np.array(values, dtype=np.float32).reshape(1, -1, 3)
-        return _keypoints[..., :2], np.minimum(1, _keypoints[..., 2])
-
-    def _parse_bbox(self, ann: dict, img: dict) -> np.ndarray:
-        """Ground-truth box (1, 4) as x1, y1, x2, y2 clipped to the image."""
-        if len(ann['bbox']) != 4:
-            raise ValueError(
-                f'{self.__class__.__name__}: annotation {ann.get("id")} of '
-                f'{self.ann_file!r} has "bbox" {ann["bbox"]!r}; expected '
-                '[x, y, w, h].')
-        img_w, img_h = self._image_size(img)
-        x, y, w, h = ann['bbox']
-        x1 = np.clip(x, 0, img_w - 1)
-        y1 = np.clip(y, 0, img_h - 1)
-        x2 = np.clip(x + w, 0, img_w - 1)
-        y2 = np.clip(y + h, 0, img_h - 1)
-        return np.array([x1, y1, x2, y2], dtype=np.float32).reshape(1, 4)
-
-    def _load_detection_results(self) -> List[dict]:
-        """Load person detections (``bbox_file``) as samples with dummy
-        keypoints."""
-        name = self.__class__.__name__
-        if not exists(self.bbox_file):
-            raise FileNotFoundError(
-                f'{name}: detection file {self.bbox_file!r} (bbox_file) does '
-                'not exist.')
-        dets = load_file(self.bbox_file)
-        if not isinstance(dets, list) or not all(
-                isinstance(d, dict) for d in dets):
-            raise ValueError(
-                f'{name}: detection file {self.bbox_file!r} must hold a json '
-                "list of {'image_id', 'bbox', 'score', 'category_id'} "
-                f'entries, got {type(dets).__name__}.')
-        self.coco = self._open_coco()
-        if 'categories' in self.coco.dataset:
-            self._metainfo['CLASSES'] = self.coco.loadCats(
-                self.coco.getCatIds())
-        name_to_id = {
-            img['file_name']: img_id
-            for img_id, img in self.coco.imgs.items() if 'file_name' in img
-        }
-        num_keypoints = self.metainfo['num_keypoints']
-        video_fields_cache: Dict[Any, dict] = {}
-        data_list = []
-        for i, det in enumerate(dets):
-            for field in ('bbox', 'score'):
-                if field not in det:
-                    raise KeyError(
-                        f'{name}: entry {i} of detection file '
-                        f'{self.bbox_file!r} has no "{field}" field.')
-            if int(det.get('category_id', 1)) != 1:
-                continue
-            if float(det['score']) < self.det_bbox_thr:
-                continue
-            if 'image_id' in det:
-                img_id = det['image_id']
-                if img_id not in self.coco.imgs:
-                    raise KeyError(
-                        f'{name}: entry {i} of detection file '
-                        f'{self.bbox_file!r} has "image_id" {img_id!r}, which '
-                        f'is not an image of {self.ann_file!r}; detections '
-                        'and ann_file must come from the same split.')
-            elif 'image_name' in det:
-                if det['image_name'] not in name_to_id:
-                    raise KeyError(
-                        f'{name}: entry {i} of detection file '
-                        f'{self.bbox_file!r} has "image_name" '
-                        f'{det["image_name"]!r}, which is not an image of '
-                        f'{self.ann_file!r}.')
-                img_id = name_to_id[det['image_name']]
-            else:
-                raise KeyError(f'{name}: entry {i} of detection file '
-                               f'{self.bbox_file!r} has no "image_id" field.')
-            if len(det['bbox']) < 4:
-                raise ValueError(
-                    f'{name}: entry {i} of detection file {self.bbox_file!r}'
-                    f' has "bbox" {det["bbox"]!r}; expected [x, y, w, h].')
-            img = self.coco.imgs[img_id]
-            if img_id not in video_fields_cache:
-                if 'file_name' not in img:
-                    raise KeyError(f'{name}: image {img_id} of '
-                                   f'{self.ann_file!r} has no "file_name" '
-                                   'field.')
-                video_fields_cache[img_id] = self._video_fields(img)
-            width, height = self._image_size(img)
-            bbox = bbox_xywh2xyxy(
-                np.array(det['bbox'][:4], dtype=np.float32).reshape(1, 4))
-            data_info = {
-                'img_id': img_id,
-                'img_path': osp.join(self.data_prefix['img'],
-                                     img['file_name']),
-                'img_shape': (height, width),
-                'bbox': bbox,
-                'bbox_score': np.array(det['score'],
-                                       dtype=np.float32).reshape(1),
-                'keypoints': np.zeros((1, num_keypoints, 2), dtype=np.float32),
-                'keypoints_visible': np.ones((1, num_keypoints),
-                                             dtype=np.float32),
-                'id': len(data_list),
-                'category_id': np.array(det.get('category_id', 1)),
-            }
-            data_info.update(video_fields_cache[img_id])
-            data_list.append(data_info)
-        return data_list
 
     def _check_video_folders(self, data_list: List[dict]) -> None:
         """Raise if a video folder of the samples is missing or empty."""
@@ -732,7 +805,65 @@ class PoseTrackVideoDataset(BaseCocoStyleDataset):
         data_info['frame_offsets'] = [0] + offsets
         data_info['frame_indices'] = used_indices
         data_info['frame_fallbacks'] = fallbacks
+        if self.supporting_boxes == 'track':
+            boxes, sources = self._supporting_bboxes(data_info, used_indices)
+            data_info['frame_bboxes'] = boxes
+            data_info['frame_bbox_sources'] = sources
         return data_info
+
+    def _supporting_bboxes(self, data_info: dict,
+                           frame_indices: List[int]
+                           ) -> Tuple[np.ndarray, List[str]]:
+        """The person's box in each frame of the window (key first) and
+        where it comes from (``'own'`` or ``'key'``), see the class docs."""
+        key_box = np.asarray(data_info['bbox'], dtype=np.float32).reshape(4)
+        key_index = frame_indices[0]
+        track = self._track_id(data_info)
+        boxes = {key_index: (key_box, 'key')}
+        # outward from the key frame on each side, nearest frames first
+        order = sorted(set(frame_indices[1:]) - {key_index},
+                       key=lambda i: (abs(i - key_index), i))
+        last = {-1: key_box, 1: key_box}  # the person's box nearer the key
+        for index in order:
+            side = 1 if index > key_index else -1
+            own = self._person_box(data_info['video'], index, track,
+                                   last[side])
+            if own is None:
+                boxes[index] = (key_box, 'key')
+                continue
+            last[side] = own
+            if not self.test_mode and track is not None:
+                own = self._jitter_box(own)
+            boxes[index] = (own, 'own')
+        return (np.stack([boxes[i][0] for i in frame_indices]),
+                [boxes[i][1] for i in frame_indices])
+
+    def _person_box(self, video: str, index: int, track: Optional[int],
+                    nearer_box: np.ndarray) -> Optional[np.ndarray]:
+        """The person's box in frame ``index``: by track id, or (no track
+        id) the detection overlapping most with ``nearer_box``."""
+        frame_boxes, tracks = self._frame_persons.get(
+            (video, index), (np.zeros((0, 4), np.float32), np.zeros(0)))
+        if track is not None:
+            match = np.flatnonzero(tracks == track)
+            return frame_boxes[match[0]] if len(match) else None
+        if not len(frame_boxes):
+            return None
+        ious = bbox_iou_matrix(nearer_box[None], frame_boxes)[0]
+        best = int(np.argmax(ious))
+        return frame_boxes[best] \
+            if ious[best] > self.supporting_box_iou_thr else None
+
+    def _jitter_box(self, box: np.ndarray) -> np.ndarray:
+        """``box`` moved and rescaled at random (``supporting_box_jitter``,
+        numpy's global random state as mmpose's transforms use)."""
+        shift, log_scale = self.supporting_box_jitter
+        size = box[2:] - box[:2]
+        offset = np.random.normal(0, shift, 2) * size
+        center = (box[:2] + box[2:]) / 2 + offset
+        size = size * np.exp(np.random.normal(0, log_scale, 2))
+        return np.concatenate([center - size / 2,
+                               center + size / 2]).astype(np.float32)
 
     def _record_fallback(self, video: str, index: int, used: int,
                          path: str) -> None:

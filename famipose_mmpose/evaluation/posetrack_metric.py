@@ -10,37 +10,15 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmpose.evaluation.functional import oks_nms
 from mmpose.registry import METRICS
+from mmpose.utils.tensor_utils import to_numpy
 
+from ..utils.frames import frame_file_key
 from .posetrack_ap import (PART_NAMES, POSETRACK18_KEYPOINT_NAMES,
                            PoseTrackFrame, PredictedPose,
                            build_posetrack17_predictions,
                            build_posetrack18_predictions, dump_json_atomic,
                            evaluate_posetrack_ap, load_posetrack_folder,
                            load_posetrack_video)
-
-
-def frame_file_key(path: str) -> str:
-    """Key that identifies a frame by file name: ``<video folder>/<image>``.
-
-    ``'/data/posetrack18/images/val/009473_mpii_test/000000.jpg'`` and the
-    ground truth's ``'images/val/009473_mpii_test/000000.jpg'`` both give
-    ``'009473_mpii_test/000000.jpg'``.
-
-    Args:
-        path (str): Image path.
-
-    Returns:
-        str: The last two path components joined by ``/``.
-    """
-    parts = [p for p in str(path).replace('\\', '/').split('/') if p]
-    return '/'.join(parts[-2:])
-
-
-def _to_numpy(value: Any) -> np.ndarray:
-    """Numpy copy of an array-like or a (CPU/GPU) tensor."""
-    if hasattr(value, 'detach'):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
 
 
 @METRICS.register_module()
@@ -67,9 +45,14 @@ class PoseTrackAPMetric(BaseMetric):
     the last two components of the sample's ``img_path`` (video folder and
     image file) must equal those of the frame's ``file_name`` (PoseTrack18)
     or ``image[0].name`` (PoseTrack17); or by image id (``img_id`` ==
-    PoseTrack18 ``images[].id``). Predictions of frames or videos absent
-    from the ground truth are ignored (with a warning), as poseval ignores
-    prediction files without ground truth. Samples processed twice (the
+    PoseTrack18 ``images[].id``). Predictions of frames that the ground
+    truth of their video does not list are ignored (with a warning naming
+    the video), as poseval ignores them. Predictions of a video whose
+    ground-truth file is missing from ``gt_dir`` (no ground-truth frame lies
+    in the video folder of their ``img_path``) stop the evaluation with a
+    :class:`FileNotFoundError` naming the videos and the expected files:
+    the AP would otherwise silently leave those videos out. Samples
+    processed twice (the
     padding of distributed samplers) are counted once (same ``id``). Within
     a frame, people are written in increasing sample ``id``; poseval's
     matching prefers the first of two equally good people.
@@ -185,8 +168,8 @@ class PoseTrackAPMetric(BaseMetric):
                                'the metainfo; keep "id" in the meta_keys of '
                                'PackPoseInputs.')
             pred = sample['pred_instances']
-            keypoints = _to_numpy(pred['keypoints'])
-            keypoint_scores = _to_numpy(pred['keypoint_scores'])
+            keypoints = to_numpy(pred['keypoints'])
+            keypoint_scores = to_numpy(pred['keypoint_scores'])
             if (keypoints.ndim != 3 or keypoints.shape[-1] != 2
                     or keypoint_scores.shape != keypoints.shape[:2]):
                 raise ValueError(
@@ -200,7 +183,7 @@ class PoseTrackAPMetric(BaseMetric):
             gt_instances = sample.get('gt_instances', {})
             areas = None
             if 'bbox_scales' in gt_instances:
-                scales = _to_numpy(gt_instances['bbox_scales']).reshape(-1, 2)
+                scales = to_numpy(gt_instances['bbox_scales']).reshape(-1, 2)
                 if len(scales) == num:
                     areas = np.prod(scales, axis=1)
             self.results.append(
@@ -222,7 +205,7 @@ class PoseTrackAPMetric(BaseMetric):
                             (sample.get('gt_instances', {}),
                              'bbox_scores'), (sample, 'bbox_score')):
             if key in holder:
-                scores = _to_numpy(holder[key]).astype(np.float64).reshape(-1)
+                scores = to_numpy(holder[key]).astype(np.float64).reshape(-1)
                 if len(scores) == 1 and num != 1:
                     scores = np.repeat(scores, num)
                 if len(scores) != num:
@@ -336,7 +319,7 @@ class PoseTrackAPMetric(BaseMetric):
         index = self._frame_index(gt_videos)
         per_frame: Dict[Tuple[str, int], list] = defaultdict(list)
         seen_ids = set()
-        num_ignored = 0
+        unmatched: List[dict] = []
         for res in results:
             if res['id'] in seen_ids:
                 continue  # padding of a distributed sampler
@@ -347,10 +330,12 @@ class PoseTrackAPMetric(BaseMetric):
                 'file_key']
             where = index.get(key)
             if where is None:
-                num_ignored += len(res['keypoints'])
+                unmatched.append(res)
                 continue
             for n in range(len(res['keypoints'])):
                 per_frame[where].append((res['id'], n, res))
+        num_ignored, ignored_videos = self._check_unmatched(
+            unmatched, gt_videos)
 
         poses: Dict[str, List[List[PredictedPose]]] = {
             video: [[] for _ in frames]
@@ -362,10 +347,15 @@ class PoseTrackAPMetric(BaseMetric):
                 [self._instance(res, n) for _, n, res in entries])
 
         if num_ignored:
+            videos = ''
+            if ignored_videos:
+                videos = (f' (videos {", ".join(ignored_videos[:5])}'
+                          f'{", ..." if len(ignored_videos) > 5 else ""})')
             print_log(
                 f'PoseTrackAPMetric: {num_ignored} predicted people belong to '
-                f'no frame of {self.gt_dir} (matched by {self.match_by}) and '
-                'are ignored, as poseval ignores them.',
+                f'frames{videos} that the ground truth in {self.gt_dir} does '
+                f'not list (matched by {self.match_by}); they are ignored, as '
+                'poseval ignores them.',
                 logger='current',
                 level=logging.WARNING)
         empty = [v for v, frames in poses.items() if not any(frames)]
@@ -377,6 +367,56 @@ class PoseTrackAPMetric(BaseMetric):
                 logger='current',
                 level=logging.WARNING)
         return poses
+
+    def _check_unmatched(
+            self, unmatched: List[dict],
+            gt_videos: Dict[str, List[PoseTrackFrame]]) -> Tuple[int, list]:
+        """Refuse predictions of videos without ground truth; count the
+        others (frames the ground truth does not list).
+
+        Args:
+            unmatched (list[dict]): Results of :meth:`process` that match no
+                ground-truth frame.
+            gt_videos (dict): The ground truth, video name -> frames.
+
+        Returns:
+            tuple[int, list[str]]: The number of predicted people ignored and
+            the video folders they belong to (when known), sorted.
+
+        Raises:
+            FileNotFoundError: some predictions lie in a video folder that
+                no ground-truth file covers.
+        """
+        gt_folders = {
+            frame_file_key(frame.file_name).rpartition('/')[0]
+            for frames in gt_videos.values() for frame in frames
+        }
+        num_ignored, ignored, missing = 0, set(), set()
+        for res in unmatched:
+            folder = (res['file_key'] or '').rpartition('/')[0]
+            if folder and folder not in gt_folders:
+                missing.add(folder)
+                continue
+            num_ignored += len(res['keypoints'])
+            if folder:
+                ignored.add(folder)
+        if missing:
+            names = sorted(missing)
+            expected = ', '.join(
+                repr(osp.join(self.gt_dir, name + '.json'))
+                for name in names[:10])
+            more = f' and {len(names) - 10} more' if len(names) > 10 else ''
+            raise FileNotFoundError(
+                f'PoseTrackAPMetric: {len(names)} video(s) with predictions '
+                f'have no ground truth in gt_dir={self.gt_dir!r}: '
+                f'{", ".join(names[:10])}{more}; expected {expected}{more}. '
+                'An AP without them would silently leave them out. Put '
+                'their per-video ground-truth files into gt_dir (PoseTrack18:'
+                ' annotations/val/<video>.json of the release; PoseTrack17: '
+                'tools/posetrack_prepare.py pt17-annolist --out-gt-dir), or '
+                'set the evaluator\'s gt_dir to the ground truth of the split '
+                'the dataloader reads.')
+        return num_ignored, sorted(ignored)
 
     def _instance(self, res: dict, n: int) -> dict:
         """One predicted person with its joint and person scores."""

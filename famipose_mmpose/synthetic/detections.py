@@ -14,6 +14,7 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
+from ..utils.boxes import bbox_iou_matrix
 from .config import SyntheticConfig
 from .render import FrameRender
 
@@ -123,11 +124,8 @@ def simulate_detections(frame: FrameRender, image_id: int,
 
 
 def box_iou(box_a: Sequence[float], box_b: Sequence[float]) -> float:
-    """IoU of two ``[x, y, w, h]`` boxes."""
-    ax2, ay2 = box_a[0] + box_a[2], box_a[1] + box_a[3]
-    bx2, by2 = box_b[0] + box_b[2], box_b[1] + box_b[3]
-    iw = max(0.0, min(ax2, bx2) - max(box_a[0], box_b[0]))
-    ih = max(0.0, min(ay2, by2) - max(box_a[1], box_b[1]))
-    inter = iw * ih
-    union = box_a[2] * box_a[3] + box_b[2] * box_b[3] - inter
-    return inter / union if union > 0 else 0.0
+    """IoU of two ``[x, y, w, h]`` boxes (detection-file and annotation
+    layout); see :func:`famipose_mmpose.utils.bbox_iou_matrix`."""
+    boxes = np.array([box_a, box_b], dtype=np.float64)
+    boxes[:, 2:] += boxes[:, :2]
+    return float(bbox_iou_matrix(boxes[:1], boxes[1:])[0, 0])

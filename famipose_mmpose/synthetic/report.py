@@ -14,8 +14,10 @@ from typing import Dict, List, Mapping, Optional, Sequence, Set
 import cv2
 import numpy as np
 
-from ..evaluation.posetrack_ap import (PoseTrackAP, evaluate_posetrack_ap, load_posetrack_folder,
+from ..evaluation.posetrack_ap import (PoseTrackAP, evaluate_posetrack_ap,
+                                       load_posetrack_folder,
                                        load_posetrack_video)
+from ..utils.frames import frame_file_key
 
 #: Frame subsets reported by the demo: name -> description.
 SUBSETS = OrderedDict([
@@ -25,19 +27,13 @@ SUBSETS = OrderedDict([
 ])
 
 
-def frame_key(file_name: str) -> str:
-    """``<video>/<image>``: how frames of ground truth, predictions and the hard file are matched."""
-    parts = file_name.replace('\\', '/').split('/')
-    return '/'.join(parts[-2:])
-
-
 def hard_frame_keys(hard_file: str) -> Dict[str, Set[str]]:
     """Frame keys of each subset of :data:`SUBSETS` (``'all'`` is every frame of the file)."""
     with open(hard_file) as f:
         images = json.load(f)['images']
     subsets: Dict[str, Set[str]] = {name: set() for name in SUBSETS}
     for image in images:
-        key = frame_key(image['file_name'])
+        key = frame_file_key(image['file_name'])
         subsets['all'].add(key)
         if any(person['occluded_joints'] for person in image['people']):
             subsets['occluded'].add(key)
@@ -76,10 +72,10 @@ def subset_ap(gt_dir: str, pred_dir: str, hard_file: str) -> 'OrderedDict[str, P
     for name, keys in hard_frame_keys(hard_file).items():
         gt_sub, pred_sub = OrderedDict(), OrderedDict()
         for video, gt_frames in gt_videos.items():
-            pred_by_key = {frame_key(frame.file_name): frame for frame in pred_videos[video]}
-            kept = [frame for frame in gt_frames if frame_key(frame.file_name) in keys and frame.people]
+            pred_by_key = {frame_file_key(frame.file_name): frame for frame in pred_videos[video]}
+            kept = [frame for frame in gt_frames if frame_file_key(frame.file_name) in keys and frame.people]
             gt_sub[video] = kept
-            pred_sub[video] = [pred_by_key[frame_key(frame.file_name)] for frame in kept]
+            pred_sub[video] = [pred_by_key[frame_file_key(frame.file_name)] for frame in kept]
         results[name] = evaluate_posetrack_ap(gt_sub, pred_sub)
     return results
 

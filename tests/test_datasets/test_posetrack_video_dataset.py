@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
+from mmpose.datasets.transforms import PackPoseInputs
 from mmpose.registry import DATASETS
 
 from famipose_mmpose.datasets import (RECOMMENDED_VIDEO_META_KEYS,
+                                      SUPPORTING_BOX_FIELDS, VIDEO_META_KEYS,
                                       PoseTrackVideoDataset)
 
 VIDEO_1 = 'images/val/000001_mpii_test'
@@ -165,7 +167,10 @@ def test_zero_offset_and_bad_options_are_rejected(pt18):
 
 def test_detections_with_score_threshold(pt18):
     dataset = build(
-        pt18, bbox_file=pt18['det_file'], det_bbox_thr=0.5, test_mode=True)
+        pt18,
+        bbox_file=pt18['det_file'],
+        filter_cfg=dict(bbox_score_thr=0.5),
+        test_mode=True)
     # 5 labeled frames, the second person (score 0.4) is dropped
     assert len(dataset) == 5
     all_dets = build(pt18, bbox_file=pt18['det_file'], test_mode=True)
@@ -389,3 +394,89 @@ def test_static_support_crops_equal_the_key_crop_pixel_for_pixel(pt18):
 def test_static_support_must_be_a_bool(pt18):
     with pytest.raises(ValueError, match='static_support'):
         build(pt18, static_support='yes')
+
+
+def collect_logs():
+    """A handler on the current MMLogger that keeps the messages."""
+    messages = []
+
+    class Collect(logging.Handler):
+
+        def emit(self, record):
+            messages.append((record.levelno, record.getMessage()))
+
+    handler = Collect(level=logging.DEBUG)
+    MMLogger.get_current_instance().addHandler(handler)
+    return handler, messages
+
+
+def test_dropped_boxes_are_counted_in_the_log_by_reason(pt18):
+
+    def edit(content):
+        content['annotations'][0]['bbox'][2] = -5  # negative width
+        content['annotations'][1]['keypoints'] = [0] * 51  # unlabeled
+
+    ann = rewrite(pt18, 'dropped.json', edit)
+    handler, messages = collect_logs()
+    try:
+        dataset = build(pt18, ann_file=ann)
+    finally:
+        MMLogger.get_current_instance().removeHandler(handler)
+    assert len(dataset) == 5  # 7 annotated persons, 2 dropped
+    width = [(level, m) for level, m in messages
+             if '1 box(es) dropped (box width or height <= 0' in m]
+    assert len(width) == 1 and 'dropped.json' in width[0][1]
+    assert width[0][0] == logging.WARNING
+    assert sum('1 box(es) dropped (annotation without box or labeled '
+               'keypoint)' in m for _, m in messages) == 1
+    # nothing dropped, nothing said
+    handler, messages = collect_logs()
+    try:
+        build(pt18)
+    finally:
+        MMLogger.get_current_instance().removeHandler(handler)
+    assert not any('dropped' in m for _, m in messages)
+
+
+def test_det_bbox_thr_asks_for_filter_cfg(pt18):
+    with pytest.raises(ValueError) as err:
+        build(pt18, bbox_file=pt18['det_file'], det_bbox_thr=0.2,
+              test_mode=True)
+    assert 'filter_cfg=dict(bbox_score_thr=0.2)' in str(err.value)
+
+
+def test_detections_need_mmpose_format(pt18):
+    path = write_dets(pt18, [
+        dict(bbox=[1, 1, 5, 5], score=0.9, image_id=pt18['labeled'][0][2])
+    ])
+    with pytest.raises(KeyError) as err:
+        build(pt18, bbox_file=path, test_mode=True)
+    assert 'bad_dets.json' in message_of(err.value)
+    assert '"category_id"' in message_of(err.value)
+    path = write_dets(pt18, [dict(bbox=[1, 1, 5, 5], score=0.9, category_id=1,
+                                  image_name=VIDEO_1 + '/000000.jpg')])
+    with pytest.raises(KeyError) as err:
+        build(pt18, bbox_file=path, test_mode=True)
+    assert '"image_id"' in message_of(err.value)
+    assert 'pt17-boxes' in message_of(err.value)
+
+
+def test_pack_video_pose_inputs_packs_the_video_fields(pt18):
+    pipeline = [
+        dict(type='LoadVideoFrames'),
+        dict(type='GetBBoxCenterScale'),
+        dict(type='TopdownAffine', input_size=(24, 32)),
+        dict(type='PackVideoPoseInputs'),
+    ]
+    dataset = build(pt18, pipeline=pipeline)
+    i, info = sample_of(dataset, VIDEO_1, 3)
+    sample = dataset[i]['data_samples']
+    for key in VIDEO_META_KEYS + ('id', 'img_id', 'img_path', 'input_center',
+                                  'input_scale', 'flip_indices'):
+        # the reuse mode's fields only in its samples (supporting_boxes=
+        # 'track', tests/test_datasets/test_supporting_boxes.py)
+        assert (key in sample.metainfo) != (key in SUPPORTING_BOX_FIELDS), key
+    assert sample.frame_indices == [3, 1, 2, 4, 5]
+    assert sample.video == VIDEO_1 and sample.nframes == 6
+    assert set(RECOMMENDED_VIDEO_META_KEYS) == set(
+        PackPoseInputs().meta_keys) | set(VIDEO_META_KEYS)

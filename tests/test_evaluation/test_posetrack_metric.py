@@ -156,8 +156,7 @@ def test_metric_posetrack17_output(ptdata, gt_dir, tmp_path):
 
 def test_unknown_frames_ignored_and_padding_counted_once(ptdata, gt_dir):
     samples = standard_samples(ptdata)
-    # a video without ground truth and an unknown frame of V1: ignored
-    samples.append(make_sample(ptdata, 7, '000777_mpii_test', 0, A, 0.99))
+    # a frame of V1 that its ground truth does not list: ignored
     samples.append(make_sample(ptdata, 8, V1, 99, A, 0.99))
     # distributed padding repeats samples: counted once (else sample 1 is
     # a duplicate FP of .9 and the AP drops)
@@ -165,6 +164,24 @@ def test_unknown_frames_ignored_and_padding_counted_once(ptdata, gt_dir):
     metric = PoseTrackAPMetric(gt_dir=gt_dir)
     metrics = run(metric, samples, batch=3)
     assert metrics['posetrack/Total AP'] == pytest.approx(80.)
+
+
+def test_video_without_ground_truth_file_refuses(ptdata, gt_dir):
+    """Evaluation is complete or refuses: predictions of a video whose
+    ground-truth file is missing name the video, the file and the fix
+    (they used to be dropped with a warning, and the AP of the other videos
+    reported)."""
+    samples = standard_samples(ptdata)
+    samples.append(make_sample(ptdata, 7, '000777_mpii_test', 0, A, 0.99))
+    samples.append(make_sample(ptdata, 9, '000778_mpii_test', 1, B, 0.5))
+    metric = PoseTrackAPMetric(gt_dir=gt_dir)
+    with pytest.raises(FileNotFoundError) as err:
+        run(metric, samples)
+    message = str(err.value)
+    for word in ('2 video(s)', '000777_mpii_test', '000778_mpii_test',
+                 os.path.join(gt_dir, '000777_mpii_test.json'),
+                 os.path.join(gt_dir, '000778_mpii_test.json'), 'gt_dir'):
+        assert word in message, (word, message)
 
 
 def test_gt_video_without_predictions_counts_as_missed(ptdata, gt_dir,

@@ -210,7 +210,7 @@ def test_pt17_outputs_feed_the_datasets_and_the_metric(
         ann_file=official['ann'],
         data_root=root,
         bbox_file=official['det'],
-        det_bbox_thr=0.2,
+        filter_cfg=dict(bbox_score_thr=0.2),
         test_mode=True)
     assert len(test) == 4
     info = test.get_data_info(0)
