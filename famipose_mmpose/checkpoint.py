@@ -9,10 +9,12 @@ Importing :mod:`famipose_mmpose` (as every config of this project does through `
 :func:`allow_mmengine_checkpoint_globals`, which adds exactly those globals to torch's allow-list, and
 :func:`register_safe_local_loader`, which replaces mmengine's loader of local files by :func:`load_local_checkpoint`:
 the same ``torch.load`` with ``weights_only=True``, but a refusal names the file and the globals that were not
-allowed.  ``weights_only`` is never switched off: a checkpoint is untrusted input (unpickling can run any code).
+allowed, and a truncated or damaged file is reported with its path (torch's own zip-reader and end-of-file errors do
+not name it).  ``weights_only`` is never switched off: a checkpoint is untrusted input (unpickling can run any code).
 """
 import os.path as osp
 import pickle
+import struct
 from typing import Any, Callable, Dict, List, Optional, Union
 
 import numpy as np
@@ -23,6 +25,15 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds a Python global outside the allow-list."""
+
+
+class CorruptCheckpointError(RuntimeError):
+    """A checkpoint file cannot be read: it is truncated or damaged."""
+
+
+# What torch says of a file that ends early or is not a whole checkpoint (zip or legacy format). A RuntimeError
+# without one of these (e.g. a CUDA storage on a machine without CUDA) is about the load, not the file, and passes.
+CORRUPT_FILE_SIGNS = ('PytorchStreamReader', 'zip archive', 'central directory', 'unexpected EOF', 'corrupted')
 
 
 # The statistics of a HistoryBuffer that mmengine pickles by reference (``HistoryBuffer.__getstate__`` stores its
@@ -86,6 +97,7 @@ def load_local_checkpoint(filename: str, map_location: Optional[Union[str, Calla
         FileNotFoundError: ``filename`` does not exist.
         UnsafeCheckpointError: the file references a Python global that is neither one of torch's defaults nor one
             of :func:`mmengine_checkpoint_globals`.
+        CorruptCheckpointError: the file is truncated or damaged (an interrupted save, copy or download).
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
@@ -93,6 +105,15 @@ def load_local_checkpoint(filename: str, map_location: Optional[Union[str, Calla
                                 '`load_from`, `--resume` or the test checkpoint.')
     try:
         return torch.load(filename, map_location=map_location, weights_only=True)
+    except (EOFError, RuntimeError, OSError, IndexError, struct.error) as err:
+        if isinstance(err, PermissionError) or (isinstance(err, RuntimeError)
+                                                and not any(sign in str(err) for sign in CORRUPT_FILE_SIGNS)):
+            raise
+        reason = ' '.join(str(err).split('. ')[0].split()) or 'the file ends early'
+        raise CorruptCheckpointError(
+            f'Cannot read checkpoint {filename!r} ({osp.getsize(filename)} bytes): it is truncated or damaged '
+            f'({type(err).__name__}: {reason}). Copy or download it again, or use another checkpoint of the run '
+            '(a save that was interrupted leaves a partial file).') from err
     except pickle.UnpicklingError as err:
         raise UnsafeCheckpointError(
             f'Refusing to load checkpoint {filename!r}: it references a Python object that a weights-only load '

@@ -8,7 +8,8 @@ from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import CheckpointLoader, load_checkpoint
 
 import famipose_mmpose  # noqa: F401  (installs the allow-list and the loader)
-from famipose_mmpose.checkpoint import UnsafeCheckpointError
+from famipose_mmpose.checkpoint import (CorruptCheckpointError,
+                                        UnsafeCheckpointError)
 
 
 class _RunsShell:
@@ -72,6 +73,35 @@ def test_other_globals_are_refused_with_a_clear_error(tmp_path, payload):
     assert 'Refusing to load checkpoint' in message
     assert ('system' in message) or ('__init__' in message)
     assert 'weights_only set to `False`' not in message  # never advise switching the check off
+
+
+@pytest.mark.parametrize('keep', [0.0, 0.5, 0.998], ids=['empty', 'half', 'tail-missing'])
+def test_truncated_checkpoint_names_the_file(tmp_path, keep):
+    whole = str(tmp_path / 'whole.pth')
+    _mmengine_like_checkpoint(whole)
+    with open(whole, 'rb') as f:
+        data = f.read()
+    path = str(tmp_path / 'cut.pth')
+    with open(path, 'wb') as f:
+        f.write(data[:int(len(data) * keep)])
+    with pytest.raises(CorruptCheckpointError) as info:
+        load_checkpoint(torch.nn.Linear(1, 1), path)
+    message = str(info.value)
+    assert path in message and 'truncated or damaged' in message and '\n' not in message
+    assert isinstance(info.value, RuntimeError)  # what torch raised before: callers catching it still do
+
+
+def test_load_errors_that_are_not_about_the_file_pass_unchanged(tmp_path, monkeypatch):
+    path = str(tmp_path / 'ok.pth')
+    _mmengine_like_checkpoint(path)
+
+    def no_cuda(*args, **kwargs):
+        raise RuntimeError('Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False.')
+
+    monkeypatch.setattr(torch, 'load', no_cuda)
+    with pytest.raises(RuntimeError, match='CUDA device') as info:
+        CheckpointLoader.load_checkpoint(path)
+    assert not isinstance(info.value, CorruptCheckpointError)
 
 
 def test_missing_checkpoint_names_the_file(tmp_path):

@@ -25,6 +25,14 @@ Examples::
         --ann-file data/posetrack18/annotations/posetrack18_val.json \\
         --bbox-thr 0.2 --output-root vis/
 
+    # FAMI-Pose's reuse mode (each person's crop of a frame through the
+    # backbone once) with a causal window (frame t's result as soon as frame
+    # t is read: live video), for a checkpoint trained that way (the reuse
+    # config with train/val/test_dataloader.dataset.frame_offsets=[-4,-3,-2,-1])
+    python tools/video_demo.py CONFIG CHECKPOINT --input clip.mp4 \\
+        --output-root vis/ --det-file DETS --ann-file ANN \\
+        --mode reuse --frame-offsets -4 -3 -2 -1
+
 Writes ``<output-root>/<video>.mp4`` and ``<output-root>/<video>.json``
 (``<video>`` = the folder or file name); each is written under a temporary
 name and renamed when complete, so a file with the final name is never
@@ -36,14 +44,26 @@ import sys
 from argparse import ArgumentParser, Namespace
 from typing import List, Optional
 
+from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from famipose_mmpose import apis  # registers the plugin too
+from famipose_mmpose.checkpoint import (CorruptCheckpointError,
+                                        UnsafeCheckpointError)
+
+#: ``--mode`` -> ``model.supporting_crops``
+CROP_MODES = {'paper': 'key_box', 'reuse': 'own_box'}
 
 
 def parse_args(argv: Optional[List[str]] = None) -> Namespace:
-    parser = ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = ArgumentParser(
+        description=__doc__.split('\n\n')[0],
+        epilog='FAMI-Pose mode and window: --mode reuse runs each (person, '
+        'frame) crop through the backbone once (--mode paper: the paper\'s '
+        'key-box crops); --frame-offsets -4 -3 -2 -1 (a causal window, past '
+        'frames only) gives the result of frame t as soon as frame t is '
+        'read, for live video.')
     parser.add_argument('pose_config', help='Pose config file')
     parser.add_argument('pose_checkpoint', help='Pose checkpoint file')
     parser.add_argument(
@@ -79,6 +99,28 @@ def parse_args(argv: Optional[List[str]] = None) -> Namespace:
         'frame folder, position for a video file)')
     source.add_argument(
         '--bbox-thr', type=float, default=0.3, help='Minimum person box score')
+    model = parser.add_argument_group('FAMI-Pose mode and window')
+    model.add_argument(
+        '--mode',
+        choices=sorted(CROP_MODES),
+        help='paper: every supporting frame cropped with the key frame\'s '
+        'box (the paper\'s FAMI-Pose, about 5 backbone passes per person '
+        'and frame); reuse: each frame cropped with the person\'s own box, '
+        'each (person, frame) crop through the backbone once and reused by '
+        'the neighbouring key frames (close to single-frame cost; best with '
+        'a model trained that way, model.supporting_crops=\'own_box\'). '
+        'Default: the config\'s model.supporting_crops')
+    model.add_argument(
+        '--frame-offsets',
+        type=int,
+        nargs='+',
+        metavar='OFFSET',
+        help='supporting-frame window instead of the config\'s test '
+        'dataset frame_offsets, e.g. a causal window (past frames only) '
+        '"--frame-offsets -4 -3 -2 -1": the result of frame t comes as soon '
+        'as frame t is read, for live video (a window with future frames '
+        'waits for frame t + max offset). The checkpoint must have been '
+        'trained with that window')
     parser.add_argument(
         '--device', default='cpu', help='Device used for inference')
     parser.add_argument(
@@ -135,6 +177,23 @@ def parse_args(argv: Optional[List[str]] = None) -> Namespace:
     return args
 
 
+def model_cfg_options(args: Namespace) -> dict:
+    """The config overrides of ``--mode`` and ``--frame-offsets``."""
+    options = {}
+    if args.mode is not None:
+        cfg = Config.fromfile(args.pose_config)
+        if cfg.model.get('type') != 'FAMIPose':
+            raise ValueError(
+                f'--mode {args.mode}: the pose config {args.pose_config!r} '
+                f'builds a {cfg.model.get("type")}, not FAMIPose; --mode '
+                'chooses how FAMI-Pose crops the supporting frames.')
+        options['model.supporting_crops'] = CROP_MODES[args.mode]
+    if args.frame_offsets is not None:
+        options['test_dataloader.dataset.frame_offsets'] = list(
+            args.frame_offsets)
+    return options
+
+
 def build_person_source(args: Namespace, is_folder: bool,
                         video_name: str) -> apis.PersonSource:
     """The detector or detection-file person source of the arguments."""
@@ -160,15 +219,49 @@ def build_person_source(args: Namespace, is_folder: bool,
         bbox_thr=args.bbox_thr)
 
 
+def check_output_root(path: str) -> None:
+    """Refuse an output root that cannot become a folder, before anything
+    is loaded: an existing file, or a path under a file or in a folder that
+    cannot be written."""
+    path = osp.abspath(path)
+    if osp.exists(path):
+        if not osp.isdir(path):
+            raise ValueError(
+                f'--output-root {path!r} is a file, not a folder: give a '
+                'folder (it is created when missing).')
+        existing = path
+    else:
+        existing = osp.dirname(path)
+        while not osp.exists(existing):
+            existing = osp.dirname(existing)
+        if not osp.isdir(existing):
+            raise ValueError(
+                f'--output-root {path!r} cannot be created: {existing!r} is '
+                'a file, not a folder. Give a folder outside it.')
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(
+            f'--output-root {path!r}: the folder {existing!r} is not '
+            'writable. Give a folder you can write to.')
+
+
 def run(args: Namespace) -> dict:
     """Run the demo; return the output paths and counts."""
+    check_output_root(args.output_root)
+    if not osp.isfile(args.pose_config):
+        raise FileNotFoundError(
+            f'Pose config {args.pose_config!r} does not exist: check the '
+            'config path.')
+    cfg_options = model_cfg_options(args)
     reader = apis.open_frame_reader(args.input)
     try:
         source = build_person_source(
             args, isinstance(reader, apis.ImageFolderReader),
             reader.video_name)
         model = apis.init_video_model(
-            args.pose_config, args.pose_checkpoint, device=args.device)
+            args.pose_config,
+            args.pose_checkpoint,
+            device=args.device,
+            cfg_options=cfg_options or None)
     except BaseException:
         reader.close()
         raise
@@ -219,7 +312,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
         out = run(args)
-    except (FileNotFoundError, ValueError, KeyError) as err:
+    except (FileNotFoundError, ValueError, KeyError, CorruptCheckpointError,
+            UnsafeCheckpointError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args \
             else str(err)
         print(f'video_demo: error: {message}', file=sys.stderr)

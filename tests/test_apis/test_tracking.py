@@ -78,3 +78,30 @@ def test_same_ids_as_mmpose_helper():
     ours = [tracker.update(boxes).tolist() for boxes in frames]
     assert ours == _mmpose_track(frames, 0.3)
     assert max(max(ids) for ids in ours if ids) >= 5  # some tracks restart
+
+
+def test_people_are_tracked_as_frames_are_read_ahead_of_the_key_frame():
+    """Under a window buffer, when key frame t comes out the people of
+    frame t + 2 are known, with the ids a tracker fed frame by frame
+    gives."""
+    from famipose_mmpose.apis import Frame, FrameWindowBuffer, TrackedFrames
+    boxes = [np.array([[0, 0, 10, 20], [50, 0, 60, 20]]) + [t, 0, t, 0]
+             for t in range(5)]
+    frames = [Frame(t, f'{t}.jpg', np.zeros((4, 4, 3), np.uint8), None)
+              for t in range(5)]
+    tracked = TrackedFrames(
+        frames, lambda frame: (boxes[frame.index], np.ones(2)),
+        IoUTracker(0.3))
+    expected = IoUTracker(0.3)
+    ids = [expected.update(b) for b in boxes]
+    for sample in FrameWindowBuffer(tracked, [-2, -1, 1, 2]):
+        t = sample.key.index
+        for index in sample.frame_indices:
+            people = tracked.people(index)
+            np.testing.assert_array_equal(people.track_ids, ids[index])
+            np.testing.assert_allclose(people.bboxes, boxes[index])
+        assert people.has(int(ids[t][0]))
+        tracked.forget_before(t - 1)
+        assert tracked.num_held <= 5
+    with pytest.raises(KeyError):
+        tracked.people(0)

@@ -159,6 +159,41 @@ def test_partial_outputs_are_never_left(demo, capsys, synth, fami_checkpoint,
     assert os.listdir(out_dir) == []
 
 
+@pytest.mark.parametrize('where', ['under_a_file', 'a_file'])
+def test_output_root_is_checked_before_the_model_loads(
+        demo, capsys, synth, fami_checkpoint, tmp_path, monkeypatch, where):
+    blocker = tmp_path / 'notes.txt'
+    blocker.write_text('not a folder')
+    out_dir = blocker / 'vis' if where == 'under_a_file' else blocker
+
+    def no_model(*args, **kwargs):
+        raise AssertionError('the model was loaded before the output root '
+                             'was checked')
+
+    monkeypatch.setattr(demo.apis, 'init_video_model', no_model)
+    code, err = run_demo(demo, capsys, fami_checkpoint, synth.frames_dir,
+                         out_dir, det_args(synth))
+    assert code == 1
+    line = err.strip()
+    assert '\n' not in line and str(out_dir) in line
+    assert 'is a file, not a folder' in line and 'notes.txt' in line
+    assert blocker.read_text() == 'not a folder'
+
+
+def test_truncated_checkpoint_is_named(demo, capsys, synth, fami_checkpoint,
+                                       tmp_path):
+    with open(fami_checkpoint, 'rb') as f:
+        data = f.read()
+    cut = tmp_path / 'cut.pth'
+    cut.write_bytes(data[:len(data) // 2])
+    code, err = run_demo(demo, capsys, str(cut), synth.frames_dir,
+                         tmp_path / 'out', det_args(synth))
+    assert code == 1
+    line = err.strip()
+    assert '\n' not in line and str(cut) in line
+    assert 'truncated or damaged' in line
+
+
 def test_demo_needs_one_person_source(demo, capsys, synth, fami_checkpoint):
     with pytest.raises(SystemExit):
         demo.main([
