@@ -8,7 +8,7 @@ occluders, overlapping people, motion blur) and trains with training seed r:
 2. stage 2, one run per *arm*, all from that stage-1 checkpoint with the same epochs, schedule and seed: FAMI-Pose,
    its controls (static support: every supporting frame replaced by the key frame; matched budget: the single-frame
    model trained for the same extra epochs) and, in ``make bench``, the paper's ablations (Tables 6 and 7, and the
-   MI loss's ``released`` mode); stage 2 validates once, at its last epoch, which is the checkpoint tested;
+   released MI loss, ``ReleasedVSDMILoss``); stage 2 validates once, at its last epoch, which is the checkpoint tested;
 3. tests every arm with mmpose's stock ``tools/test.py`` on the held-out **test** split (detected boxes);
 4. reports PoseTrack AP per joint group on all labeled test frames and on the occluded / blurred ones, per repeat
    (``repeat<r>/results.md``, a picture of the hardest test clip, the training curves) and over the repeats
@@ -39,6 +39,7 @@ STAGE1_CONFIG = osp.join(REPO, 'configs', 'synthetic', 'td-hm_hrnet-tiny_1xb32-1
 FAMI_CONFIG = osp.join(REPO, 'configs', 'synthetic', 'famipose_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py')
 MATCHED_CONFIG = osp.join(REPO, 'configs', 'synthetic',
                           'td-hm_hrnet-tiny_1xb32-12e_synthposetrack-128x96_matched-budget.py')
+REUSE_CONFIG = osp.join(REPO, 'configs', 'synthetic', 'famipose_hrnet-tiny_1xb32-12e_synthposetrack-128x96_reuse.py')
 
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -71,8 +72,10 @@ ARMS: 'OrderedDict[str, Arm]' = OrderedDict([
     ('window -3..3',
      Arm('ablation_window3', FAMI_CONFIG, tuple(dataset_options(frame_offsets='[-3,-2,-1,1,2,3]')),
          'paper Table 7')),
-    ('MI released', Arm('ablation_mi_released', FAMI_CONFIG, ('model.mi_loss.mode=released', ),
+    ('MI released', Arm('ablation_mi_released', FAMI_CONFIG, ('model.mi_loss.type=ReleasedVSDMILoss', ),
                         "the authors' released MI formula")),
+    ('FAMI-Pose reuse', Arm('stage2_famipose_reuse', REUSE_CONFIG, (),
+                            "FAMI-Pose, each supporting frame cropped with the person's own box (reuse mode)")),
 ])
 #: The controls every FAMI-Pose result is compared with (paired, per repeat).
 CONTROLS = ('single-frame', 'matched budget', 'static support')
@@ -111,6 +114,7 @@ PRESETS = {
             'window -1..1': [0],
             'window -3..3': [0],
             'MI released': [0],
+            'FAMI-Pose reuse': [0],
         }),
 }
 
@@ -154,20 +158,13 @@ def data_options(root: str, pred_dir: Optional[str] = None, test_split: str = 't
 
 
 def best_checkpoint(work_dir: str) -> str:
-    """The best checkpoint (by validation Total AP), linked as ``best.pth``: mmengine names it after the metric key,
-    ``best_posetrack_Total AP_epoch_N.pth``, and ``--cfg-options`` drops the space from such a path."""
-    candidates = sorted((f for f in os.listdir(work_dir) if f.startswith('best_') and f.endswith('.pth')),
-                        key=lambda f: osp.getmtime(osp.join(work_dir, f)))
-    if candidates:
-        target = osp.join(work_dir, candidates[-1])
-    else:
-        with open(osp.join(work_dir, 'last_checkpoint')) as f:
-            target = f.read().strip()
-    link = osp.join(work_dir, 'best.pth')
-    if osp.lexists(link):
-        os.remove(link)
-    os.symlink(osp.basename(target), link)
-    return link
+    """The run's best checkpoint by validation Total AP, ``best.pth``, which the configs' CheckpointAliasHook keeps
+    pointing at it (``last.pth`` for a run that never validated)."""
+    for name in ('best.pth', 'last.pth'):
+        if osp.exists(osp.join(work_dir, name)):
+            return osp.join(work_dir, name)
+    raise FileNotFoundError(f'{work_dir} has neither best.pth nor last.pth: the run did not finish, or its config '
+                            "lacks dict(type='CheckpointAliasHook') in custom_hooks")
 
 
 def scalars_file(work_dir: str) -> str:

@@ -1,8 +1,11 @@
 # FAMI-Pose on Sub-JHMDB split 1 (15 joints, ground-truth boxes), PCK@0.2 normalised by the box as mmpose's
-# JhmdbPCKAccuracy does. Splits 2 and 3: `split=2` / `split=3` in both datasets. Paper: 96.0 mean PCK over 3 splits.
-_base_ = ['./famipose_hrnet-w48_8xb6-20e_posetrack17-384x288.py']
+# JhmdbPCKAccuracy does: the PoseTrack18 recipe with Sub-JHMDB data, from the stage-1 model of
+# ../stage1/td-hm_hrnet-w48_8xb64-20e_sub-jhmdb-split1-384x288.py. Splits 2 and 3: the `_split2` / `_split3` configs.
+# Paper: 96.0 mean PCK over the 3 splits (tools/mean_over_splits.py averages the three test runs).
+_base_ = ['./famipose_hrnet-w48_8xb6-20e_posetrack18-384x288.py']
 
-load_from = 'work_dirs/td-hm_hrnet-w48_8xb64-20e_sub-jhmdb-split1-384x288/epoch_20.pth'  # stage 1's last epoch
+# stage 1's last epoch under a fixed name (nothing is validated on Sub-JHMDB, so there is no best)
+load_from = 'work_dirs/td-hm_hrnet-w48_8xb64-20e_sub-jhmdb-split1-384x288/last.pth'
 data_root = 'data/jhmdb/'
 model = dict(head=dict(out_channels=15))
 train_dataloader = dict(dataset=dict(type='JhmdbVideoDataset', data_root=data_root, ann_file='', split=1))

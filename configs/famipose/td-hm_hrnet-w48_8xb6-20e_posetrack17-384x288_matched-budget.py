@@ -8,7 +8,7 @@
 _base_ = ['../stage1/td-hm_hrnet-w48_8xb64-20e_posetrack17-384x288.py']
 
 # the stage-1 single-frame model, as for FAMI-Pose
-load_from = 'work_dirs/td-hm_hrnet-w48_8xb64-20e_posetrack17-384x288/best_posetrack_Total AP_epoch_20.pth'
+load_from = 'work_dirs/td-hm_hrnet-w48_8xb64-20e_posetrack17-384x288/best.pth'
 
 # FAMI-Pose's stage-2 recipe
 train_cfg = dict(max_epochs=20, val_interval=1)

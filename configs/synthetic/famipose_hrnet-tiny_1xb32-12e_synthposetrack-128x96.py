@@ -7,7 +7,7 @@
 # (enhanced feature = key feature) and the short CPU schedule only has to learn what the supporting frames add.
 _base_ = ['./td-hm_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py']
 
-load_from = None  # the stage-1 checkpoint, e.g. work_dirs/<stage 1>/best_posetrack_Total AP_epoch_12.pth
+load_from = None  # the stage-1 checkpoint, e.g. work_dirs/<stage 1>/best.pth (CheckpointAliasHook)
 
 # the authors' recipe: Adam 1e-3, x0.1 at 2/3 and 4/5 of the schedule
 train_cfg = dict(max_epochs=12, val_interval=4)
@@ -33,15 +33,14 @@ model = dict(
     # CPU: the frozen backbone runs on one batch of crops (32) per call instead of all 5 x 32 at once (same values,
     # about 2x faster here: the activations stay in cache); on a GPU set it to None
     backbone_chunk_size=32,
-    gtm=dict(type='GTM', in_channels=feature_channels, feat_size=(32, 24), mode='affine', num_downsamples=3),
+    gtm=dict(type='GTM', in_channels=feature_channels, feat_size=(32, 24), num_downsamples=3),
     lcm=dict(
         type='LCM',
         in_channels=feature_channels,
-        layout='per_frame',
         deform_groups=4,
         dilation=3,
         init_cfg=dict(type='Constant', layer='ModulatedDeformConv2d', val=0.)),
-    aggregation=dict(type='FeatureAggregation', mode='sum'),
+    aggregation=dict(type='FeatureAggregation'),
     head=dict(
         type='HeatmapHead',
         in_channels=feature_channels,
@@ -56,9 +55,6 @@ model = dict(
 
 # data: the video dataset and frame loader; everything else is mmpose's stock top-down pipeline
 dataset_type = 'PoseTrackVideoDataset'
-meta_keys = ('id', 'img_id', 'img_path', 'category_id', 'crowd_index', 'ori_shape', 'img_shape', 'input_size',
-             'input_center', 'input_scale', 'flip', 'flip_direction', 'flip_indices', 'raw_ann_info', 'dataset_name',
-             'frame_paths', 'frame_offsets', 'frame_indices', 'video', 'frame_index', 'nframes')
 train_pipeline = [
     dict(type='LoadVideoFrames'),
     dict(type='GetBBoxCenterScale'),
@@ -67,13 +63,13 @@ train_pipeline = [
     dict(type='RandomBBoxTransform'),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', meta_keys=meta_keys),
+    dict(type='PackVideoPoseInputs'),
 ]
 val_pipeline = [
     dict(type='LoadVideoFrames'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs', meta_keys=meta_keys),
+    dict(type='PackVideoPoseInputs'),
 ]
 train_dataloader = dict(
     dataset=dict(
@@ -83,8 +79,7 @@ eval_dataset = dict(
     type=dataset_type,
     frame_offsets=frame_offsets,
     border_policy='fami',
-    filter_cfg=None,
-    det_bbox_thr=0.2,
+    filter_cfg=dict(bbox_score_thr=0.2),
     pipeline=val_pipeline)
 val_dataloader = dict(dataset=eval_dataset)
 test_dataloader = dict(dataset=eval_dataset)

@@ -18,7 +18,15 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
     checkpoint=dict(type='CheckpointHook', interval=4, save_best='posetrack/Total AP', rule='greater',
                     max_keep_ckpts=1))
-custom_hooks = [dict(type='SyncBuffersHook')]  # keeps BN statistics equal across processes (no-op on one)
+# SyncBuffersHook keeps BN statistics equal across processes (no-op on one); best.pth / last.pth for stage 2;
+# FrameWindowCheckpointHook records the frame window in each checkpoint's meta and checks it in tools/test.py
+custom_hooks = [
+    dict(type='SyncBuffersHook'),
+    dict(type='CheckpointAliasHook'),
+    dict(type='FrameWindowCheckpointHook'),
+    dict(type='LossGuardHook'),  # stops at a NaN/inf loss or weight, before anything of it is saved
+    dict(type='ExactResumeHook'),  # --resume repeats the uninterrupted run (and resumes stage 2 given load_from)
+]
 env_cfg = dict(mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
 
 # codec
@@ -74,7 +82,7 @@ val_pipeline = [
 train_dataloader = dict(
     batch_size=32,
     num_workers=1,
-    persistent_workers=True,
+    persistent_workers=False,  # workers restart each epoch, reseeded by ExactResumeHook: --resume is exact
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,

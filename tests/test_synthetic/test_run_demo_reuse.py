@@ -48,13 +48,16 @@ def test_train_reruns_only_when_settings_change(run_demo, tmp_path,
 
     def fake_stock_tool(args, log_file):
         """Stands in for tools/train.py: records the call, writes a
-        checkpoint and mmengine's last_checkpoint marker."""
+        checkpoint, mmengine's last_checkpoint marker and the configs'
+        CheckpointAliasHook link last.pth."""
         work_dir = args[args.index('--work-dir') + 1]
         calls.append(args)
         ckpt = osp.join(work_dir, 'epoch_1.pth')
         open(ckpt, 'w').close()
         with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
             f.write(ckpt)
+        if not osp.lexists(osp.join(work_dir, 'last.pth')):
+            os.symlink('epoch_1.pth', osp.join(work_dir, 'last.pth'))
 
     monkeypatch.setattr(run_demo, 'run_stock_tool', fake_stock_tool)
     work_dir = str(tmp_path / 'stage')
