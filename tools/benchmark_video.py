@@ -1,23 +1,30 @@
 # Copyright (c) FAMI-Pose MMPose plugin authors. All rights reserved.
-"""Speed and memory of the whole video-inference pipeline (famipose_mmpose.apis).
+"""Speed, cost ratios and memory of the whole video-inference pipeline (famipose_mmpose.apis).
 
-    python tools/benchmark_video.py                         # tiny + HRNet-W48 speed, tiny memory 100 vs 1000 frames
+    python tools/benchmark_video.py                         # cost ratios tiny + W48, tiny memory 100 vs 1000 frames
     python tools/benchmark_video.py --models tiny --frames 20 --memory-frames 30 150
 
-The pipeline is what ``tools/video_demo.py`` runs: decode an .mp4 (cv2.VideoCapture) through the window buffer, read
-the person boxes of each frame from a detection file (simulated detector of the synthetic generator: the detector's
-own cost is not included), crop the T frames per person, one forward per frame, IoU tracking, draw with mmpose's
-visualizer, write the annotated .mp4 and the PoseTrack18 json. Videos are generated with
-``famipose_mmpose.synthetic`` (``--people`` people per frame, no missed or false detections). Models have random
-weights: the tiny one is ``configs/synthetic/famipose_hrnet-tiny_...-128x96.py``, HRNet-W48 384x288 is
-``configs/famipose/famipose_hrnet-w48_8xb6-20e_posetrack18-384x288.py`` (or a config built here when that file is
-absent).
+Cost (one run, one generated video per model, ``--people`` people per frame, random weights): the inference loop
+``iter_video_poses`` (decode the .mp4 through the window buffer, read the person boxes of each frame from a detection
+file (score >= ``--bbox-thr``), detect-and-track ahead of the key frame, crop, model, IoU tracking; the detector's own
+cost, drawing and writing are not included) is timed for three models on the same video and boxes:
 
-Speed: frames per second over the whole run and over the frames after the first (warm-up), people per frame.
-Memory: each video length runs in a fresh process; it reports the peak resident set size (``ru_maxrss``), the RSS
-after the first 5 frames and at the end, and the tracemalloc peak during the frame loop (Python and numpy
-allocations; torch's allocator is not traced). With a bounded frame window these must not grow with the number of
-frames. The script prints figures; nothing is asserted.
+- single-frame: the stage-1 model (stock ``TopdownPoseEstimator``; tiny: ``configs/synthetic/td-hm_hrnet-tiny_...``,
+  W48: ``configs/stage1/td-hm_hrnet-w48_8xb64-20e_posetrack18-384x288.py``);
+- FAMI-Pose, paper mode (``model.supporting_crops='key_box'``: every key frame crops its 5 frames with the key box);
+- FAMI-Pose, reuse mode (``'own_box'``, the same weights: each (track, frame) crop through the backbone once).
+
+Each repeat times the three in turn (order rotated between repeats) after an untimed warm-up pass; per repeat the
+time per frame of each FAMI-Pose mode is divided by the single-frame model's of the same repeat; the medians and the
+range (min-max) of these ratios over the repeats are printed, with the backbone crops per frame of each model. The
+frozen FAMI-Pose backbone runs on at most ``--backbone-chunk-size`` crops per call (default: the people per frame,
+the batch the single-frame model sees; see README "Cost").
+
+Memory (``--memory-frames``, tiny config, ``--memory-modes``): each video length runs the whole demo pipeline
+(with drawing and writing the video and the json) in a fresh process; it reports the peak resident set size
+(``ru_maxrss``), the RSS after the first 5 frames and at the end, and the tracemalloc peak during the frame loop
+(Python and numpy allocations; torch's allocator is not traced). With a bounded frame window and crop cache these
+must not grow with the number of frames. The script prints figures; nothing is asserted.
 """
 import argparse
 import json
@@ -36,16 +43,20 @@ from typing import Dict, List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
-TINY_CONFIG = osp.join(REPO, 'configs', 'synthetic', 'famipose_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py')
-W48_CONFIG = osp.join(REPO, 'configs', 'famipose', 'famipose_hrnet-w48_8xb6-20e_posetrack18-384x288.py')
+CONFIGS = {
+    'tiny':
+    dict(
+        single=osp.join(REPO, 'configs', 'synthetic', 'td-hm_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py'),
+        fami=osp.join(REPO, 'configs', 'synthetic', 'famipose_hrnet-tiny_1xb32-12e_synthposetrack-128x96.py')),
+    'w48':
+    dict(
+        single=osp.join(REPO, 'configs', 'stage1', 'td-hm_hrnet-w48_8xb64-20e_posetrack18-384x288.py'),
+        fami=osp.join(REPO, 'configs', 'famipose', 'famipose_hrnet-w48_8xb6-20e_posetrack18-384x288.py')),
+}
 # frame size of the generated video for each model (the crop size is the config's)
 FRAME_SIZE = {'tiny': (256, 192), 'w48': (384, 288)}
-
-
-def w48_config():
-    """HRNet-W48 384x288 FAMI-Pose: the project's PoseTrack18 config."""
-    from mmengine.config import Config
-    return Config.fromfile(W48_CONFIG)
+#: the models timed against each other: name -> (config kind, FAMI-Pose supporting crops)
+ARMS = {'single-frame': ('single', None), 'paper': ('fami', 'key_box'), 'reuse': ('fami', 'own_box')}
 
 
 def make_video(work_dir: str, name: str, num_frames: int, people: int, size) -> Dict[str, str]:
@@ -55,7 +66,7 @@ def make_video(work_dir: str, name: str, num_frames: int, people: int, size) -> 
     from famipose_mmpose.synthetic import generate_dataset
     root = osp.join(work_dir, name)
     generate_dataset(
-        root, preset='tiny', seed=0, num_train_videos=0, num_val_videos=1, frames_per_video=num_frames,
+        root, preset='tiny', seed=0, overwrite=True, num_train_videos=0, num_val_videos=1, frames_per_video=num_frames,
         image_width=size[0], image_height=size[1], people_per_video=(people, people), det_miss_rate=0.0,
         det_false_positives=0.0, occlusion_rate=0.0, crowd_rate=0.0)
     video = sorted(os.listdir(osp.join(root, 'images', 'val')))[0]
@@ -130,38 +141,92 @@ def run_pipeline(model, data: Dict[str, str], out_dir: str, trace_memory: bool =
     return out
 
 
-def build_model(which: str, device: str):
+def build_model(which: str, arm: str, device: str, chunk: Optional[int] = None):
+    """The model of ``arm`` (:data:`ARMS`) for ``which`` (tiny / w48), random weights (seed 0: both FAMI-Pose modes
+    get the same weights)."""
     import torch
 
     import famipose_mmpose  # noqa: F401
     from famipose_mmpose.apis import init_video_model
+    kind, crops = ARMS[arm]
+    options = None
+    if crops is not None:
+        options = {'model.supporting_crops': crops}
+        if chunk:
+            options['model.backbone_chunk_size'] = chunk
     torch.manual_seed(0)
-    return init_video_model(TINY_CONFIG if which == 'tiny' else w48_config(), None, device=device)
+    return init_video_model(CONFIGS[which][kind], None, device=device, cfg_options=options)
 
 
-def child_memory(data_json: str, device: str) -> None:
+def child_memory(data_json: str, device: str, arm: str) -> None:
     """Run the tiny pipeline on one video in this (fresh) process; print the figures as json."""
     data = json.loads(data_json)
-    model = build_model('tiny', device)
+    model = build_model('tiny', arm, device)
     with tempfile.TemporaryDirectory() as out_dir:
         figures = run_pipeline(model, data, out_dir, trace_memory=True)
     print('BENCH_JSON ' + json.dumps(figures))
 
 
-def speed(which: str, frames: int, people: int, work_dir: str, device: str) -> Dict[str, float]:
-    data = make_video(work_dir, f'speed_{which}', frames, people, FRAME_SIZE[which])
-    model = build_model(which, device)
-    out_dir = osp.join(work_dir, f'out_{which}')
-    os.makedirs(out_dir, exist_ok=True)
-    figures = run_pipeline(model, data, out_dir)
-    figures['parameters_m'] = sum(p.numel() for p in model.parameters()) / 1e6
-    return figures
+def time_loop(model, data: Dict[str, str], bbox_thr: float, max_frames: Optional[int] = None) -> Dict[str, float]:
+    """Seconds per frame of the inference loop over the video (or its first ``max_frames``) and backbone crops per
+    frame."""
+    from famipose_mmpose.apis import (DetectionFilePersonSource,
+                                      iter_video_poses)
+    source = DetectionFilePersonSource(
+        data['det_file'], ann_file=data['ann_file'], video=data['name'], match_by='position', bbox_thr=bbox_thr)
+    crops: List[int] = []
+    handle = model.backbone.register_forward_hook(lambda module, args, out: crops.append(args[0].shape[0]))
+    frames = 0
+    try:
+        start = time.perf_counter()
+        for _ in iter_video_poses(model, data['video'], source):
+            frames += 1
+            if max_frames is not None and frames >= max_frames:
+                break
+        seconds = time.perf_counter() - start
+    finally:
+        handle.remove()
+    return dict(seconds_per_frame=seconds / frames, crops_per_frame=sum(crops) / frames)
 
 
-def memory(frames: int, people: int, work_dir: str, device: str) -> Dict[str, float]:
+def _spread(values: List[float], fmt: str = '.2f') -> str:
+    return (f'{statistics.median(values):{fmt}} (range {min(values):{fmt}}-{max(values):{fmt}}, '
+            f'{len(values)} repeats)')
+
+
+def compare(which: str, frames: int, people: int, repeats: int, chunk: Optional[int], bbox_thr: float,
+            work_dir: str, device: str) -> Dict[str, dict]:
+    """Time the three arms on one generated video, ``repeats`` times; print and return per-arm figures and ratios."""
+    data = make_video(work_dir, f'cost_{which}', frames, people, FRAME_SIZE[which])
+    models = {arm: build_model(which, arm, device, chunk) for arm in ARMS}
+    models['reuse'].load_state_dict(models['paper'].state_dict())
+    for model in models.values():  # warm-up (allocations, lazy initialisation), untimed
+        time_loop(model, data, bbox_thr, max_frames=3)
+    runs: Dict[str, List[dict]] = {arm: [] for arm in ARMS}
+    names = list(ARMS)
+    for repeat in range(repeats):
+        order = names[repeat % len(names):] + names[:repeat % len(names)]
+        for arm in order:
+            runs[arm].append(time_loop(models[arm], data, bbox_thr))
+        single = runs['single-frame'][-1]['seconds_per_frame']
+        print(f'cost  {which:4s} repeat {repeat}: ' + ', '.join(
+            f'{arm} {runs[arm][-1]["seconds_per_frame"]:.3f} s/frame '
+            f'({runs[arm][-1]["seconds_per_frame"] / single:.2f}x)' for arm in names), flush=True)
+    out = {}
+    for arm in names:
+        per_frame = [r['seconds_per_frame'] for r in runs[arm]]
+        ratios = [r['seconds_per_frame'] / s['seconds_per_frame'] for r, s in zip(runs[arm], runs['single-frame'])]
+        out[arm] = dict(seconds_per_frame=per_frame, ratio=ratios, crops_per_frame=runs[arm][0]['crops_per_frame'])
+        print(f'cost  {which:4s} {arm:12s} {_spread(per_frame, ".3f")} s/frame;  ratio to single-frame '
+              f'{_spread(ratios)};  backbone crops per frame {runs[arm][0]["crops_per_frame"]:.1f}', flush=True)
+    return out
+
+
+def memory(frames: int, people: int, arm: str, work_dir: str, device: str) -> Dict[str, float]:
     data = make_video(work_dir, f'memory_{frames}', frames, people, FRAME_SIZE['tiny'])
     result = subprocess.run(
-        [sys.executable, osp.abspath(__file__), '--child-memory', json.dumps(data), '--device', device],
+        [sys.executable, osp.abspath(__file__), '--child-memory', json.dumps(data), '--device', device,
+         '--child-arm', arm],
         capture_output=True, text=True, check=False)
     for line in result.stdout.splitlines():
         if line.startswith('BENCH_JSON '):
@@ -171,46 +236,63 @@ def memory(frames: int, people: int, work_dir: str, device: str) -> Dict[str, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--models', nargs='+', choices=['tiny', 'w48'], default=['tiny', 'w48'])
-    parser.add_argument('--frames', type=int, default=50, help='frames of the tiny speed run')
-    parser.add_argument('--w48-frames', type=int, default=6, help='frames of the HRNet-W48 speed run')
-    parser.add_argument('--people', type=int, default=2, help='people per frame')
+    parser.add_argument('--models', nargs='*', choices=sorted(CONFIGS), default=['tiny', 'w48'],
+                        help='configs of the cost runs (none: memory runs only)')
+    parser.add_argument('--frames', type=int, default=30, help='frames of the tiny cost run')
+    parser.add_argument('--w48-frames', type=int, default=8, help='frames of the HRNet-W48 cost run')
+    parser.add_argument('--people', type=int, default=3, help='people per frame')
+    parser.add_argument('--repeats', type=int, default=3, help='timed passes of each model (after a warm-up)')
+    parser.add_argument('--backbone-chunk-size', type=int, default=None,
+                        help='crops per backbone call of FAMI-Pose (default: --people; 0: the config\'s)')
+    parser.add_argument('--bbox-thr', type=float, default=0.5,
+                        help='least box score of the cost runs (0.5 drops the generated detector\'s partial second '
+                        'boxes, scores 0.1-0.4: one box per person)')
     parser.add_argument('--memory-frames', type=int, nargs='*', default=[100, 1000],
                         help='video lengths of the memory runs (tiny config); none to skip')
+    parser.add_argument('--memory-modes', nargs='+', choices=['paper', 'reuse'], default=['paper', 'reuse'],
+                        help='FAMI-Pose modes of the memory runs')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--work-dir', default=None, help='kept when given; a temporary folder otherwise')
     parser.add_argument('--child-memory', default=None, help=argparse.SUPPRESS)
+    parser.add_argument('--child-arm', default='paper', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_memory is not None:
-        child_memory(args.child_memory, args.device)
+        child_memory(args.child_memory, args.device, args.child_arm)
         return
 
     import torch
+    chunk = args.people if args.backbone_chunk_size is None else (args.backbone_chunk_size or None)
     work_dir = args.work_dir or tempfile.mkdtemp(prefix='famipose_video_bench_')
     os.makedirs(work_dir, exist_ok=True)
     print(f'# video pipeline benchmark: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, '
           f'torch {torch.__version__} ({torch.get_num_threads()} threads), device {args.device}, '
-          f'{args.people} people/frame, random weights')
+          f'{args.people} people/frame, boxes with score >= {args.bbox_thr}, random weights, FAMI-Pose backbone chunk '
+          f'{chunk}')
+    results = {}
     try:
         for which in args.models:
             frames = args.frames if which == 'tiny' else args.w48_frames
-            figures = speed(which, frames, args.people, work_dir, args.device)
-            print(f'speed  {which:5s} {figures["parameters_m"]:6.2f} M params  {figures["frames"]:4d} frames  '
-                  f'{figures["people_per_frame"]:.1f} people/frame  {figures["fps"]:7.3f} fps  '
-                  f'({figures["fps_after_first"]:.3f} fps after the first frame, median '
-                  f'{figures["median_frame_s"]:.3f} s/frame)')
-        results = {}
-        for frames in args.memory_frames:
-            results[frames] = memory(frames, args.people, work_dir, args.device)
-            fig = results[frames]
-            print(f'memory tiny  {frames:5d} frames  peak RSS {fig["peak_rss_mb"]:7.1f} MB  RSS after 5 frames '
-                  f'{fig["rss_after_5_frames_mb"]:7.1f} MB  at the end {fig["rss_end_mb"]:7.1f} MB  tracemalloc '
-                  f'peak in the loop {fig["tracemalloc_peak_mb"]:6.2f} MB  ({fig["fps"]:.2f} fps)')
-        if len(results) >= 2:
-            short, long = min(results), max(results)
-            print(f'memory growth {short} -> {long} frames: peak RSS '
-                  f'{results[long]["peak_rss_mb"] - results[short]["peak_rss_mb"]:+.1f} MB, tracemalloc peak '
-                  f'{results[long]["tracemalloc_peak_mb"] - results[short]["tracemalloc_peak_mb"]:+.2f} MB')
+            results[which] = compare(which, frames, args.people, args.repeats, chunk, args.bbox_thr, work_dir,
+                                     args.device)
+        memory_results: Dict[str, Dict[int, dict]] = {}
+        for mode in args.memory_modes if args.memory_frames else []:
+            memory_results[mode] = {}
+            for frames in args.memory_frames:
+                fig = memory(frames, args.people, mode, work_dir, args.device)
+                memory_results[mode][frames] = fig
+                print(f'memory tiny {mode:5s} {frames:5d} frames  peak RSS {fig["peak_rss_mb"]:7.1f} MB  RSS after 5 '
+                      f'frames {fig["rss_after_5_frames_mb"]:7.1f} MB  at the end {fig["rss_end_mb"]:7.1f} MB  '
+                      f'tracemalloc peak in the loop {fig["tracemalloc_peak_mb"]:6.2f} MB  ({fig["fps"]:.2f} fps)',
+                      flush=True)
+            if len(memory_results[mode]) >= 2:
+                runs = memory_results[mode]
+                short, long = min(runs), max(runs)
+                print(f'memory growth {mode} {short} -> {long} frames: peak RSS '
+                      f'{runs[long]["peak_rss_mb"] - runs[short]["peak_rss_mb"]:+.1f} MB, tracemalloc peak '
+                      f'{runs[long]["tracemalloc_peak_mb"] - runs[short]["tracemalloc_peak_mb"]:+.2f} MB')
+        if args.work_dir is not None:
+            with open(osp.join(work_dir, 'benchmark_video.json'), 'w') as f:
+                json.dump(dict(cost=results, memory=memory_results), f, indent=1)
     finally:
         if args.work_dir is None:
             shutil.rmtree(work_dir, ignore_errors=True)

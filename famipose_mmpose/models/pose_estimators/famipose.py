@@ -1,8 +1,10 @@
 # Copyright (c) FAMI-Pose MMPose plugin authors. All rights reserved.
 """The FAMI-Pose video top-down pose estimator."""
-from typing import NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import (ConfigType, OptConfigType, OptMultiConfig,
@@ -10,6 +12,103 @@ from mmpose.utils.typing import (ConfigType, OptConfigType, OptMultiConfig,
 from torch import Tensor, nn
 
 from ..released.legacy_config import upgrade_legacy_cfg
+
+#: How the supporting crops of a sample are cut (``FAMIPose(supporting_crops=
+#: ...)``): ``'key_box'``, the paper's (every frame cropped with the key
+#: frame's box), or ``'own_box'``, the reuse mode (every frame cropped with
+#: the person's own box in that frame, the features resampled into the key
+#: crop's coordinates).
+SUPPORTING_CROPS = ('key_box', 'own_box')
+
+#: Key of the crop geometry in a data sample's metainfo (``own_box`` mode):
+#: (T, 2, 3) affine maps from key-crop pixel coordinates to each frame's
+#: crop pixel coordinates, key frame first (written by
+#: ``VideoTopdownAffine``).
+CROP_WARPS_KEY = 'frame_crop_warps'
+
+
+def _homogeneous(mats: Tensor) -> Tensor:
+    """(..., 2, 3) affine matrices as (..., 3, 3)."""
+    last = mats.new_tensor([0., 0., 1.]).expand(*mats.shape[:-2], 1, 3)
+    return torch.cat([mats, last], dim=-2)
+
+
+def mirror_crop_warps(crop_warps: Tensor, crop_width: int) -> Tensor:
+    """The crop warps of horizontally flipped crops (``inputs.flip(-1)``).
+
+    A flip maps crop pixel ``x`` to ``crop_width - 1 - x`` in every crop, so
+    a warp ``M`` between two crops becomes ``F M F``.
+
+    Args:
+        crop_warps (Tensor): (..., 2, 3) key-crop -> frame-crop pixel maps.
+        crop_width (int): Width W of the crops.
+
+    Returns:
+        Tensor: (..., 2, 3) the same maps between the flipped crops.
+    """
+    flip = crop_warps.new_tensor([[-1., 0., crop_width - 1.], [0., 1., 0.],
+                                  [0., 0., 1.]])
+    return (flip @ _homogeneous(crop_warps) @ flip)[..., :2, :]
+
+
+def crop_warps_to_theta(crop_warps: Tensor, input_size: Sequence[int],
+                        feat_size: Sequence[int]) -> Tensor:
+    """``F.affine_grid`` matrices (``align_corners=True``) that resample a
+    frame crop's feature map into the key crop's feature coordinates.
+
+    Feature pixel ``(i, j)`` of an ``(h, w)`` map of an ``(H, W)`` crop sits
+    at crop pixel ``(x, y) = (j * W / w, i * H / h)`` (mmpose's heatmap
+    convention, and the centre of a stride-``W / w`` backbone's receptive
+    field); with ``align_corners=True`` its normalised coordinate is
+    ``2 j / (w - 1) - 1``. For a key-crop -> frame-crop map ``x' = L x + t``
+    and ``x = a (n + 1)`` (``a = (w - 1) W / (2 w)`` per axis) the sampling
+    grid is ``n' = A^-1 L A n + A^-1 (L a + t) - 1``.
+
+    Args:
+        crop_warps (Tensor): (..., 2, 3) maps from key-crop pixel
+            coordinates to frame-crop pixel coordinates.
+        input_size (Sequence[int]): Crop size ``(H, W)``.
+        feat_size (Sequence[int]): Feature size ``(h, w)``, both >= 2.
+
+    Returns:
+        Tensor: (..., 2, 3) matrices for ``F.affine_grid(...,
+        align_corners=True)``.
+    """
+    (crop_h, crop_w), (feat_h, feat_w) = input_size, feat_size
+    if min(feat_h, feat_w) < 2:
+        raise ValueError('crop_warps_to_theta: the feature map must be at '
+                         f'least 2x2, got {tuple(feat_size)}.')
+    half = crop_warps.new_tensor([(feat_w - 1) * crop_w / (2 * feat_w),
+                                  (feat_h - 1) * crop_h / (2 * feat_h)])
+    linear, shift = crop_warps[..., :2], crop_warps[..., 2]
+    theta_linear = linear * half[None, :] / half[:, None]
+    theta_shift = ((linear @ half.unsqueeze(-1)).squeeze(-1) + shift) / half
+    return torch.cat([theta_linear, (theta_shift - 1).unsqueeze(-1)], dim=-1)
+
+
+def resample_supporting_feats(supporting: Tensor, thetas: Tensor) -> Tensor:
+    """Bring supporting features into the key crop's coordinates.
+
+    The same resampling as the GTM's warp (``F.affine_grid`` +
+    ``F.grid_sample``, bilinear, zeros outside, ``align_corners=True``),
+    here with the known geometry of the crops
+    (:func:`crop_warps_to_theta`).
+
+    Args:
+        supporting (Tensor): (B, N, C, h, w) features of the frame crops.
+        thetas (Tensor): (B, N, 2, 3) ``affine_grid`` matrices.
+
+    Returns:
+        Tensor: (B, N, C, h, w) the features on the key crop's grid.
+    """
+    flat = supporting.flatten(0, 1)
+    grid = F.affine_grid(
+        thetas.flatten(0, 1).to(flat.dtype),
+        list(flat.shape),
+        align_corners=True)
+    resampled = F.grid_sample(
+        flat, grid, mode='bilinear', padding_mode='zeros', align_corners=True)
+    return resampled.view_as(supporting)
 
 
 class VideoFeatures(NamedTuple):
@@ -94,6 +193,23 @@ class FAMIPose(TopdownPoseEstimator):
     while training, or a trainable backbone) always gets all crops in one
     call, as its batch statistics require.
 
+    Supporting crops (``supporting_crops``): ``'key_box'`` (default, the
+    paper's) cuts every frame with the key frame's box, so all T feature
+    maps share the key crop's coordinates. ``'own_box'`` (the reuse mode)
+    takes each supporting frame cut with the person's own box in that frame
+    (the key box where the person has no box there): its features are
+    resampled into the key crop's coordinates by the known geometry of the
+    two crops (:func:`crop_warps_to_theta`, :func:`resample_supporting_feats`:
+    the GTM's ``affine_grid``/``grid_sample`` warp, zeros outside) before the
+    GTM and the LCM. The geometry comes from each data sample's metainfo
+    ``frame_crop_warps`` ((T, 2, 3) key-crop -> frame-crop pixel maps,
+    written by ``VideoTopdownAffine`` for a dataset with
+    ``supporting_boxes='track'``). A crop of one person in one frame then
+    serves every key frame whose window holds that frame, so video inference
+    runs the backbone once per (person, frame)
+    (:func:`famipose_mmpose.apis.iter_video_poses`). With the same box in
+    every frame both modes compute the same output (up to float rounding).
+
     Every trainable parameter takes part in ``loss`` on video input, so DDP
     needs no ``find_unused_parameters``; training on single-frame input
     leaves the GTM/LCM/aggregation unused and then needs
@@ -133,6 +249,9 @@ class FAMIPose(TopdownPoseEstimator):
             ``None``
         metainfo (dict, optional): Dataset meta information overriding the
             data samples'. Defaults to ``None``
+        supporting_crops (str): ``'key_box'`` (the paper's crops) or
+            ``'own_box'`` (the reuse mode, see above). Defaults to
+            ``'key_box'``
 
     .. _`FAMI-Pose`: https://arxiv.org/abs/2203.15227
     """
@@ -153,7 +272,12 @@ class FAMIPose(TopdownPoseEstimator):
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None,
-                 metainfo: Optional[dict] = None):
+                 metainfo: Optional[dict] = None,
+                 supporting_crops: str = 'key_box'):
+        if supporting_crops not in SUPPORTING_CROPS:
+            raise ValueError(
+                f'FAMIPose: model.supporting_crops={supporting_crops!r}; use '
+                f'one of {SUPPORTING_CROPS}.')
         if head is None:
             raise ValueError(
                 'FAMIPose: a head config is required (model.head), e.g. '
@@ -197,6 +321,7 @@ class FAMIPose(TopdownPoseEstimator):
         self.backbone_bn_train = backbone_bn_train
         self.backbone_chunk_size = backbone_chunk_size
         self.feature_index = feature_index
+        self.supporting_crops = supporting_crops
         if freeze_backbone:
             for param in self.backbone.parameters():
                 param.requires_grad_(False)
@@ -250,11 +375,18 @@ class FAMIPose(TopdownPoseEstimator):
             return torch.cat(outputs)
         return tuple(torch.cat(level) for level in zip(*outputs))
 
-    def extract_video_feat(self, inputs: Tensor) -> VideoFeatures:
+    def extract_video_feat(self,
+                           inputs: Tensor,
+                           crop_warps: Optional[Tensor] = None
+                           ) -> VideoFeatures:
         """Run backbone, GTM, LCM and aggregation on a video batch.
 
         Args:
             inputs (Tensor): (B, T, 3, H, W), key frame first, T >= 2.
+            crop_warps (Tensor, optional): (B, T, 2, 3) key-crop ->
+                frame-crop pixel maps (``'own_box'`` mode, where they are
+                required); ``None`` in ``'key_box'`` mode. Defaults to
+                ``None``
 
         Returns:
             VideoFeatures: All intermediate features (see its docs).
@@ -269,10 +401,56 @@ class FAMIPose(TopdownPoseEstimator):
         feat = self._extract_frame_feat(inputs.flatten(0,
                                                        1))[self.feature_index]
         feat = feat.reshape(batch, num_frames, *feat.shape[1:])
-        key = feat[:, 0].contiguous()
-        supporting = feat[:, 1:].contiguous()
-        num_sup = num_frames - 1
+        support_thetas = None
+        if self.supporting_crops == 'own_box':
+            if crop_warps is None or tuple(crop_warps.shape) != (batch,
+                                                                 num_frames,
+                                                                 2, 3):
+                got = None if crop_warps is None else tuple(crop_warps.shape)
+                raise ValueError(
+                    "FAMIPose(supporting_crops='own_box') needs crop_warps of "
+                    f'shape {(batch, num_frames, 2, 3)}, got {got}.')
+            support_thetas = crop_warps_to_theta(crop_warps[:, 1:],
+                                                 inputs.shape[-2:],
+                                                 feat.shape[-2:])
+        return self.fuse_video_feat(feat[:, 0].contiguous(),
+                                    feat[:, 1:].contiguous(), support_thetas)
 
+    def extract_crop_feat(self, crops: Tensor) -> Tensor:
+        """The feature of single crops that the temporal modules take (the
+        backbone's, or neck's, ``feature_index``-th output).
+
+        Args:
+            crops (Tensor): (N, 3, H, W) normalised crops.
+
+        Returns:
+            Tensor: (N, C, h, w).
+        """
+        return self._extract_frame_feat(crops)[self.feature_index]
+
+    def fuse_video_feat(self,
+                        key: Tensor,
+                        supporting: Tensor,
+                        support_thetas: Optional[Tensor] = None
+                        ) -> VideoFeatures:
+        """GTM, LCM and aggregation on backbone features.
+
+        Args:
+            key (Tensor): (B, C, h, w) key-frame features.
+            supporting (Tensor): (B, N, C, h, w) supporting-frame features.
+            support_thetas (Tensor, optional): (B, N, 2, 3) ``affine_grid``
+                matrices (:func:`crop_warps_to_theta`) that first resample
+                the supporting features into the key crop's coordinates
+                (``'own_box'`` crops); ``None``: they are already there.
+                Defaults to ``None``
+
+        Returns:
+            VideoFeatures: All intermediate features; ``supporting`` holds
+            the features in the key crop's coordinates.
+        """
+        if support_thetas is not None:
+            supporting = resample_supporting_feats(supporting, support_thetas)
+        batch, num_sup = supporting.shape[:2]
         thetas = None
         coarse = supporting
         if self.gtm is not None:
@@ -331,7 +509,8 @@ class FAMIPose(TopdownPoseEstimator):
         if inputs.dim() == 4 or (inputs.dim() == 5 and inputs.shape[1] == 1):
             return super().loss(inputs, data_samples)
 
-        video_feats = self.extract_video_feat(inputs)
+        video_feats = self.extract_video_feat(
+            inputs, self.crop_warps_of(data_samples, inputs))
         feats = (video_feats.enhanced, )
         losses = dict()
         losses.update(
@@ -339,6 +518,84 @@ class FAMIPose(TopdownPoseEstimator):
         if self.mi_loss is not None:
             losses.update(self._mi_loss(video_feats, feats, data_samples))
         return losses
+
+    def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
+        """Predict the key frame's keypoints (in image coordinates).
+
+        ``'key_box'`` mode and single-frame input: the stock
+        :meth:`TopdownPoseEstimator.predict`. ``'own_box'`` mode: the same
+        steps with the crop geometry of the data samples; with
+        ``test_cfg=dict(flip_test=True)`` the flipped pass gets the mirrored
+        geometry (:func:`mirror_crop_warps`).
+
+        Args:
+            inputs (Tensor): (B, T, 3, H, W) or (B, 3, H, W).
+            data_samples (list[PoseDataSample]): The batch data samples.
+
+        Returns:
+            list[PoseDataSample]: The data samples with ``pred_instances``.
+        """
+        if self.supporting_crops == 'key_box' or inputs.dim() == 4 or (
+                inputs.dim() == 5 and inputs.shape[1] == 1):
+            return super().predict(inputs, data_samples)
+        crop_warps = self.crop_warps_of(data_samples, inputs)
+        feats = (self.extract_video_feat(inputs, crop_warps).enhanced, )
+        if self.test_cfg.get('flip_test', False):
+            mirrored = mirror_crop_warps(crop_warps, inputs.shape[-1])
+            feats = [
+                feats,
+                (self.extract_video_feat(inputs.flip(-1),
+                                         mirrored).enhanced, )
+            ]
+        return self.predict_from_feats(feats, data_samples)
+
+    def predict_from_feats(self, feats, data_samples: SampleList) -> SampleList:
+        """Decode head inputs into predictions, as the stock ``predict``
+        does after ``extract_feat``.
+
+        Args:
+            feats (tuple[Tensor] | list[tuple[Tensor]]): The head input, or
+                ``[feats, flipped_feats]`` with ``flip_test``.
+            data_samples (list[PoseDataSample]): The batch data samples
+                (with the crops' ``input_center``/``input_scale``/
+                ``input_size``, and ``flip_indices`` for ``flip_test``).
+
+        Returns:
+            list[PoseDataSample]: The data samples with ``pred_instances``
+            (keypoints in image coordinates).
+        """
+        preds = self.head.predict(feats, data_samples, test_cfg=self.test_cfg)
+        instances, fields = preds if isinstance(preds, tuple) else (preds,
+                                                                    None)
+        return self.add_pred_to_datasample(instances, fields, data_samples)
+
+    def crop_warps_of(self, data_samples: SampleList,
+                      inputs: Tensor) -> Optional[Tensor]:
+        """The crop geometry of a batch in ``'own_box'`` mode.
+
+        Args:
+            data_samples (list[PoseDataSample]): The batch data samples,
+                each with metainfo ``frame_crop_warps`` (T, 2, 3).
+            inputs (Tensor): The batch (for dtype and device).
+
+        Returns:
+            Tensor | None: (B, T, 2, 3); ``None`` in ``'key_box'`` mode
+            (nothing is read).
+        """
+        if self.supporting_crops == 'key_box':
+            return None
+        warps = [sample.metainfo.get(CROP_WARPS_KEY) for sample in data_samples]
+        if any(warp is None for warp in warps):
+            raise ValueError(
+                "FAMIPose(supporting_crops='own_box'): a data sample has no "
+                f'metainfo {CROP_WARPS_KEY!r} (the geometry of its frame '
+                "crops). Use a dataset with supporting_boxes='track', "
+                "VideoTopdownAffine instead of TopdownAffine and "
+                'PackVideoPoseInputs (see configs/synthetic/*_reuse.py).')
+        return torch.as_tensor(
+            np.stack([np.asarray(w, dtype=np.float32) for w in warps]),
+            dtype=inputs.dtype,
+            device=inputs.device)
 
     def _mi_loss(self, video_feats: VideoFeatures, feats: Tuple[Tensor],
                  data_samples: SampleList) -> dict:
