@@ -18,8 +18,9 @@ demo: env  ## generate a synthetic video set, train baseline + FAMI-Pose with th
 bench: env  ## the demo with a larger budget and several seeds: mean +- std of the FAMI gain
 	$(PYTHON) tools/run_demo.py --work-dir work_dirs/bench --preset bench
 
-lint: env
+lint: env  ## flake8 and isort (120 columns, setup.cfg) over the whole tree
 	$(PYTHON) -m flake8 famipose_mmpose tools tests configs
+	$(PYTHON) -m isort --check-only --diff famipose_mmpose tools tests configs
 
 clean-env:
 	rm -rf $(VENV)

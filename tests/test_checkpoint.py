@@ -8,8 +8,7 @@ from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import CheckpointLoader, load_checkpoint
 
 import famipose_mmpose  # noqa: F401  (installs the allow-list and the loader)
-from famipose_mmpose.checkpoint import (CorruptCheckpointError,
-                                        UnsafeCheckpointError)
+from famipose_mmpose.checkpoint import CorruptCheckpointError, UnsafeCheckpointError
 
 
 class _RunsShell:

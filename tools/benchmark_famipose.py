@@ -40,7 +40,6 @@ def single_frame_model_cfg(fami_model_cfg: dict) -> dict:
 def fake_samples(batch: int, input_size, heatmap_size, num_keypoints: int):
     """Data samples with targets, as GenerateTarget + PackPoseInputs make them."""
     from mmengine.structures import InstanceData, PixelData
-
     from mmpose.structures import PoseDataSample
     w, h = input_size
     samples = []
@@ -123,11 +122,11 @@ def main() -> None:
         help='override config fields, e.g. model.backbone_chunk_size=2 model.lcm.dcn_impl=mmcv')
     args = parser.parse_args()
 
-    import famipose_mmpose  # noqa: F401
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-
     from mmpose.registry import MODELS
+
+    import famipose_mmpose  # noqa: F401
     init_default_scope('mmpose')
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)

@@ -18,7 +18,6 @@ from typing import List, Optional, Sequence
 
 import cv2
 import numpy as np
-
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmpose.registry import DATASETS

@@ -60,11 +60,9 @@ from typing import IO, Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from famipose_mmpose.datasets.frame_window import (
-    BORDER_POLICIES, FrameNaming, check_frame_offsets, resolve_window)
-from famipose_mmpose.evaluation.posetrack_ap import (
-    POSETRACK18_CATEGORIES, POSETRACK18_KEYPOINT_NAMES, POSEVAL_JOINT_NAMES,
-    load_posetrack_video)
+from famipose_mmpose.datasets.frame_window import BORDER_POLICIES, FrameNaming, check_frame_offsets, resolve_window
+from famipose_mmpose.evaluation.posetrack_ap import (POSETRACK18_CATEGORIES, POSETRACK18_KEYPOINT_NAMES,
+                                                     POSEVAL_JOINT_NAMES, load_posetrack_video)
 
 POSETRACK_NUM_KEYPOINTS = 17
 _FRAME_FILE = re.compile(r'^(\d+)\.jpg$')

@@ -1,6 +1,5 @@
-from .posetrack_ap import (PoseTrackAP, PoseTrackFrame, PoseTrackPerson,
-                           PredictedPose, compute_ap, evaluate_posetrack_ap,
-                           evaluate_posetrack_folders, load_posetrack_folder,
+from .posetrack_ap import (PoseTrackAP, PoseTrackFrame, PoseTrackPerson, PredictedPose, compute_ap,
+                           evaluate_posetrack_ap, evaluate_posetrack_folders, load_posetrack_folder,
                            load_posetrack_video)
 from .posetrack_metric import PoseTrackAPMetric
 

@@ -13,12 +13,9 @@ from mmpose.registry import METRICS
 from mmpose.utils.tensor_utils import to_numpy
 
 from ..utils.frames import frame_file_key
-from .posetrack_ap import (PART_NAMES, POSETRACK18_KEYPOINT_NAMES,
-                           PoseTrackFrame, PredictedPose,
-                           build_posetrack17_predictions,
-                           build_posetrack18_predictions, dump_json_atomic,
-                           evaluate_posetrack_ap, load_posetrack_folder,
-                           load_posetrack_video)
+from .posetrack_ap import (PART_NAMES, POSETRACK18_KEYPOINT_NAMES, PoseTrackFrame, PredictedPose,
+                           build_posetrack17_predictions, build_posetrack18_predictions, dump_json_atomic,
+                           evaluate_posetrack_ap, load_posetrack_folder, load_posetrack_video)
 
 
 @METRICS.register_module()

@@ -18,8 +18,7 @@ or ``python tools/generate_synthetic_posetrack.py data/synthetic_posetrack
 """
 from .config import PRESETS, SyntheticConfig, make_config
 from .detections import box_iou, simulate_detections
-from .figures import (JOINT_NAMES, MOTIONS, BodyShape, MotionStyle, Pose,
-                      forward_kinematics, motion_pose)
+from .figures import JOINT_NAMES, MOTIONS, BodyShape, MotionStyle, Pose, forward_kinematics, motion_pose
 from .generator import MARKER_FILE, generate_dataset
 from .render import FrameRender, PersonFrame, motion_blur, render_frame
 from .scene import VideoScene, sample_scene

@@ -22,8 +22,7 @@ from .config import SyntheticConfig, make_config
 from .detections import simulate_detections
 from .render import render_frame
 from .scene import sample_scene
-from .writer import (EVAL_SPLITS, HARD_INFO, SPLITS, annotation_record,
-                     coco_file, detection_file_name, hard_record,
+from .writer import (EVAL_SPLITS, HARD_INFO, SPLITS, annotation_record, coco_file, detection_file_name, hard_record,
                      image_record, video_name, video_number, write_json)
 
 MARKER_FILE = 'synthetic_posetrack.json'

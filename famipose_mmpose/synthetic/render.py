@@ -19,8 +19,7 @@ from typing import List, Optional, Tuple
 import cv2
 import numpy as np
 
-from .figures import (CHEST, HEAD_CENTER, LEFT, LEFT_TOE, NUM_JOINTS, PELVIS,
-                      RIGHT)
+from .figures import CHEST, HEAD_CENTER, LEFT, LEFT_TOE, NUM_JOINTS, PELVIS, RIGHT
 from .scene import PersonTrack, VideoScene
 
 # Joints at least this many pixels inside an occluder polygon are occluded.

@@ -14,9 +14,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Set
 import cv2
 import numpy as np
 
-from ..evaluation.posetrack_ap import (PoseTrackAP, evaluate_posetrack_ap,
-                                       load_posetrack_folder,
-                                       load_posetrack_video)
+from ..evaluation.posetrack_ap import PoseTrackAP, evaluate_posetrack_ap, load_posetrack_folder, load_posetrack_video
 from ..utils.frames import frame_file_key
 
 #: Frame subsets reported by the demo: name -> description.

@@ -16,8 +16,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from .config import SyntheticConfig
-from .figures import (MOTIONS, NUM_JOINTS, UNANNOTATED_JOINTS, BodyShape,
-                      MotionStyle, forward_kinematics, motion_pose,
+from .figures import (MOTIONS, NUM_JOINTS, UNANNOTATED_JOINTS, BodyShape, MotionStyle, forward_kinematics, motion_pose,
                       sample_body_shape, sample_motion_style)
 from .textures import make_background, make_surface_tile, random_color
 

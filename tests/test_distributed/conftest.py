@@ -4,7 +4,6 @@ import os.path as osp
 import pickle
 
 import pytest
-
 from distributed_utils import METRIC_CASES, group_worker, spawn, write_ground_truth
 
 

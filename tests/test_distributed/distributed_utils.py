@@ -142,10 +142,9 @@ def prediction_samples(num: int = NUM_SAMPLES) -> List[dict]:
 
     Every annotated person gets a prediction whose joints are shifted by up to 24 px (about half of them land
     outside the 15 px PCKh radius), with random keypoint and box scores; then come a false positive, a prediction
-    in the ignore region, one in the frame without annotation, a false positive in a third frame (a video without ground truth
-    is refused by the metric), a second
-    detection of an annotated person and another false positive. People of
-    the same frame follow each other, so a 2-rank sampler splits every frame between the ranks.
+    in the ignore region, one in the frame without annotation, a false positive in a third frame (a video without
+    ground truth is refused by the metric), a second detection of an annotated person and another false positive.
+    People of the same frame follow each other, so a 2-rank sampler splits every frame between the ranks.
     """
     rng = np.random.default_rng(20220601)
     placed = []
@@ -306,10 +305,11 @@ def group_worker(rank: int, world_size: int, port: int, gt_dir: str, metric_out:
 
 def _config_and_batches(data_root: str):
     """The synthetic FAMI-Pose config with the launcher's options, and NUM_STEPS batches of this rank's shard."""
-    import famipose_mmpose  # noqa: F401
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner
+
+    import famipose_mmpose  # noqa: F401
     init_default_scope('mmpose')
     cfg = Config.fromfile(FAMI_CONFIG)
     cfg.merge_from_dict(launcher_cfg_options())

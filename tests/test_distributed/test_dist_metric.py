@@ -10,7 +10,6 @@ import os.path as osp
 import pickle
 
 import pytest
-
 from distributed_utils import METRIC_CASES, WORLD_SIZE, build_metric, prediction_samples, process_in_batches
 
 

@@ -13,7 +13,6 @@ import sys
 from typing import List, Sequence
 
 import pytest
-
 from distributed_utils import DIST_CPU, FAMI_CONFIG, WORLD_SIZE
 
 pytestmark = pytest.mark.integration
@@ -54,10 +53,11 @@ def torchrun(args: Sequence[str], cwd: str) -> str:
 
 def train_dataset_size(root: str) -> int:
     """Length of the config's training set on ``root``, as each rank builds it."""
-    import famipose_mmpose  # noqa: F401
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmpose.registry import DATASETS
+
+    import famipose_mmpose  # noqa: F401
     init_default_scope('mmpose')
     dataset_cfg = Config.fromfile(FAMI_CONFIG).train_dataloader.dataset
     dataset_cfg.update(data_root=root, pipeline=[])

@@ -7,7 +7,6 @@ shard of the tiny synthetic set: a trainable parameter that got no gradient in s
 import math
 
 import pytest
-
 from distributed_utils import MODEL_VARIANTS, NUM_STEPS
 
 pytestmark = pytest.mark.integration

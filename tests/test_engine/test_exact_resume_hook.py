@@ -4,14 +4,12 @@ import shutil
 
 import pytest
 import torch
-from engine_toys import (ToyModel, WiderToyModel, attach_records, load_state,
-                         make_runner)
+from engine_toys import ToyModel, WiderToyModel, attach_records, load_state, make_runner
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
 from famipose_mmpose.engine.hooks import ExactResumeHook
-from famipose_mmpose.engine.hooks.exact_resume_hook import (epoch_seed,
-                                                            recorded_load_from)
+from famipose_mmpose.engine.hooks.exact_resume_hook import epoch_seed, recorded_load_from
 
 N = 4  # iterations per epoch
 

@@ -6,13 +6,11 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from engine_toys import (CountingMetric, ToyModel, attach_records, load_state,
-                         loader, make_runner)
+from engine_toys import CountingMetric, ToyModel, attach_records, load_state, loader, make_runner
 from mmengine.config import Config
 from torch import nn
 
-from famipose_mmpose.apis import (VideoWindow, checkpoint_frame_offsets,
-                                  checkpoint_window, init_video_model)
+from famipose_mmpose.apis import VideoWindow, checkpoint_frame_offsets, checkpoint_window, init_video_model
 from famipose_mmpose.engine.hooks import FrameWindowCheckpointHook
 
 CONFIGS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs', 'synthetic')

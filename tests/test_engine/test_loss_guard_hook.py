@@ -6,8 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from engine_toys import (ToyModel, attach_records, load_state, make_runner,
-                         read_last_checkpoint)
+from engine_toys import ToyModel, attach_records, load_state, make_runner, read_last_checkpoint
 from mmengine.logging import MMLogger
 
 from famipose_mmpose.engine.hooks import LossGuardHook, NonFiniteTrainingError

@@ -10,12 +10,13 @@ import json
 import numpy as np
 import pytest
 
-from famipose_mmpose.evaluation.posetrack_ap import (
-    NUM_JOINTS, POSEVAL_JOINT_NAMES, PoseTrackPerson, PredictedPose,
-    assign_frame, build_posetrack17_predictions, build_posetrack18_predictions,
-    compute_ap, compute_rpc, dump_json_atomic, evaluate_posetrack_ap,
-    evaluate_posetrack_folders, load_posetrack17_video, load_posetrack18_video,
-    load_posetrack_folder, load_posetrack_video, points_in_polygon, voc_ap)
+from famipose_mmpose.evaluation.posetrack_ap import (NUM_JOINTS, POSEVAL_JOINT_NAMES, PoseTrackPerson, PredictedPose,
+                                                     assign_frame, build_posetrack17_predictions,
+                                                     build_posetrack18_predictions, compute_ap, compute_rpc,
+                                                     dump_json_atomic, evaluate_posetrack_ap,
+                                                     evaluate_posetrack_folders, load_posetrack17_video,
+                                                     load_posetrack18_video, load_posetrack_folder,
+                                                     load_posetrack_video, points_in_polygon, voc_ap)
 
 
 def J(name: str) -> int:

@@ -318,7 +318,9 @@ def test_configuration_errors(ptdata, gt_dir, tmp_path):
 
 
 def test_registered_for_configs(gt_dir):
-    metric = METRICS.build(dict(type='PoseTrackAPMetric', gt_dir=gt_dir))
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmpose'):  # as a config's default_scope; other tests change it
+        metric = METRICS.build(dict(type='PoseTrackAPMetric', gt_dir=gt_dir))
     assert isinstance(metric, PoseTrackAPMetric)
     assert metric.prefix == 'posetrack'
     assert [f'posetrack/{n}' for n in PoseTrackAPMetric.METRIC_NAMES] == KEYS

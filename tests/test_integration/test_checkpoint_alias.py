@@ -9,7 +9,6 @@ import sys
 
 import pytest
 import torch
-
 from integration_utils import FAMI_CONFIG, STAGE1_CONFIG, STOCK_TOOLS, data_options, run_tool
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,6 @@ import sys
 
 import pytest
 import torch
-
 from integration_utils import REPO, STOCK_TOOLS, run_tool
 
 pytestmark = pytest.mark.integration

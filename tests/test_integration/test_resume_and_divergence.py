@@ -18,8 +18,7 @@ from typing import Dict, List
 
 import pytest
 import torch
-from integration_utils import (FAMI_CONFIG, STAGE1_CONFIG, STOCK_TOOLS,
-                               data_options, run_tool)
+from integration_utils import FAMI_CONFIG, STAGE1_CONFIG, STOCK_TOOLS, data_options, run_tool
 
 pytestmark = pytest.mark.integration
 

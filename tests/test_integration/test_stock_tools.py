@@ -8,7 +8,6 @@ import sys
 
 import pytest
 import torch
-
 from integration_utils import FAMI_CONFIG, MIM, STAGE1_CONFIG, STOCK_TOOLS, data_options, run_tool
 
 pytestmark = pytest.mark.integration
@@ -106,7 +105,6 @@ def test_stage1_checkpoint_initialises_famipose(trained):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
-
     from mmpose.registry import MODELS
     init_default_scope('mmpose')
     model = MODELS.build(Config.fromfile(FAMI_CONFIG).model)

@@ -4,8 +4,7 @@ import pytest
 import torch
 from mmpose.registry import MODELS
 
-from famipose_mmpose.models.released import (ConcatFeatureAggregation,
-                                             upgrade_legacy_cfg)
+from famipose_mmpose.models.released import ConcatFeatureAggregation, upgrade_legacy_cfg
 
 
 def test_sum_is_elementwise_addition():

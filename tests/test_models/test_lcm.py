@@ -8,8 +8,7 @@ from mmpose.registry import MODELS
 
 from famipose_mmpose.models.necks import LocalCalibrationModule
 from famipose_mmpose.models.necks import lcm as lcm_module
-from famipose_mmpose.models.necks.deform_sampling import \
-    modulated_deform_conv2d_sampled
+from famipose_mmpose.models.necks.deform_sampling import modulated_deform_conv2d_sampled
 from famipose_mmpose.models.released import ReleasedLCM, upgrade_legacy_cfg
 from .test_famipose import _build, _data_samples, _video
 

@@ -11,12 +11,8 @@ from mmengine.registry import DefaultScope
 from mmpose.registry import MODELS
 
 from famipose_mmpose.models.losses import VSDMILoss
-from famipose_mmpose.models.necks import (FeatureAggregation,
-                                          GlobalTransformationModule,
-                                          LocalCalibrationModule)
-from famipose_mmpose.models.released import (ConcatFeatureAggregation,
-                                             ReleasedGTM, ReleasedLCM,
-                                             ReleasedVSDMILoss,
+from famipose_mmpose.models.necks import FeatureAggregation, GlobalTransformationModule, LocalCalibrationModule
+from famipose_mmpose.models.released import (ConcatFeatureAggregation, ReleasedGTM, ReleasedLCM, ReleasedVSDMILoss,
                                              upgrade_legacy_cfg)
 from .test_famipose import RELEASED_COMPONENTS, _model_cfg
 

@@ -9,9 +9,7 @@ from mmpose.registry import MODELS
 from torch import nn
 
 from famipose_mmpose.models.losses import VSDMILoss, spatial_kl_divergence
-from famipose_mmpose.models.released import (ReleasedVSDMILoss,
-                                             released_kl_div_term,
-                                             upgrade_legacy_cfg)
+from famipose_mmpose.models.released import ReleasedVSDMILoss, released_kl_div_term, upgrade_legacy_cfg
 
 B, C, K, H, W = 2, 6, 5, 8, 7
 T = 0.05

@@ -4,12 +4,9 @@ import math
 import numpy as np
 import pytest
 
-from famipose_mmpose.synthetic import (JOINT_NAMES, MOTIONS, BodyShape,
-                                       Pose, forward_kinematics, make_config,
-                                       motion_pose, render_frame,
-                                       sample_scene)
-from famipose_mmpose.synthetic.figures import (sample_body_shape,
-                                               sample_motion_style)
+from famipose_mmpose.synthetic import (JOINT_NAMES, MOTIONS, BodyShape, Pose, forward_kinematics, make_config,
+                                       motion_pose, render_frame, sample_scene)
+from famipose_mmpose.synthetic.figures import sample_body_shape, sample_motion_style
 from famipose_mmpose.synthetic.scene import MOTION_FREQ
 
 BONES = {

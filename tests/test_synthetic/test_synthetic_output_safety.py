@@ -4,9 +4,9 @@ import os
 
 import pytest
 
-from famipose_mmpose.synthetic import (MARKER_FILE, generate_dataset,
-                                       make_config)
+from famipose_mmpose.synthetic import MARKER_FILE, generate_dataset
 from famipose_mmpose.synthetic import generator as generator_module
+from famipose_mmpose.synthetic import make_config
 
 TOOL = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(__file__))), 'tools',

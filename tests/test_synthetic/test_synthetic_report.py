@@ -5,8 +5,8 @@ import os
 import cv2
 import numpy as np
 
-from famipose_mmpose.synthetic.report import (comparison_strip, format_ap_table, hard_frame_keys,
-                                              plot_training_curves, subset_ap)
+from famipose_mmpose.synthetic.report import (comparison_strip, format_ap_table, hard_frame_keys, plot_training_curves,
+                                              subset_ap)
 
 
 def _copy_gt_as_predictions(root, out_dir, spoil=None):

@@ -7,11 +7,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
 
-from ...apis.model_inspection import (WINDOW_META_KEY, VideoWindow,
-                                      check_temporal_weights,
-                                      checkpoint_frame_offsets,
-                                      checkpoint_state_dict,
-                                      video_window_from_config)
+from ...apis.model_inspection import (WINDOW_META_KEY, VideoWindow, check_temporal_weights, checkpoint_frame_offsets,
+                                      checkpoint_state_dict, video_window_from_config)
 
 
 class LoadedCheckpoint(NamedTuple):

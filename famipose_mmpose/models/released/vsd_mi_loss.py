@@ -6,8 +6,7 @@ import torch
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from ..losses.vsd_mi_loss import (MIInputs, VSDMILoss, WeightedTerm,
-                                  spatial_log_softmax)
+from ..losses.vsd_mi_loss import MIInputs, VSDMILoss, WeightedTerm, spatial_log_softmax
 
 
 def released_kl_div_term(input_maps: Tensor, target_maps: Tensor,
