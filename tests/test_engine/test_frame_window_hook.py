@@ -169,6 +169,21 @@ def test_checkpoint_loaded_for_training_is_not_checked(models):
     hook.before_test(runner)  # e.g. a test after training in the same process
 
 
+def test_frozen_backbone_that_nothing_initialised_is_reported(models, caplog):
+    """Issue 13: FAMI-Pose with its default load_from=None would train on a frozen random backbone silently."""
+    hook = FrameWindowCheckpointHook()
+    runner = fake_runner(models['fami'], load_from=None)
+    with caplog.at_level(logging.WARNING, logger='frame-window-hook-test'):
+        hook.before_train(runner)  # nothing loaded
+    assert 'FROZEN RANDOM BACKBONE' in caplog.text and 'load_from=' in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger='frame-window-hook-test'):
+        hook.after_load_checkpoint(runner, {'state_dict': models['single'].state_dict()})  # the stage-1 weights
+        hook.before_train(runner)
+        hook.before_train(fake_runner(models['single'], load_from=None))  # a backbone that trains
+    assert not caplog.records
+
+
 def test_window_of_an_old_checkpoint_is_read_from_its_config_text(models, caplog):
     """A checkpoint saved before the hook: its window comes from the training config mmengine stored."""
     runner = fake_runner(models['fami'], 'old.pth')

@@ -97,8 +97,17 @@ class FrameWindowCheckpointHook(Hook):
         self._loaded = LoadedCheckpoint(str(source), keys, offsets)
 
     def before_train(self, runner) -> None:
-        """A checkpoint loaded for training is not a test checkpoint."""
-        self._loaded = None
+        """A checkpoint loaded for training is not a test checkpoint; a frozen backbone that nothing initialised
+        (no checkpoint loaded, no ``Pretrained`` ``init_cfg``) is reported loudly: it would train the temporal
+        modules on random features."""
+        loaded, self._loaded = self._loaded, None
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        if loaded is None and getattr(model, 'freeze_backbone', False) and not _pretrained(model.backbone):
+            runner.logger.warning(
+                'FROZEN RANDOM BACKBONE: the model freezes its backbone (freeze_backbone=True) but no checkpoint '
+                'was loaded (load_from is None) and the backbone has no Pretrained init_cfg, so it trains on the '
+                'features of a random network. Set load_from=<the stage-1 checkpoint> (e.g. --cfg-options '
+                'load_from=work_dirs/<stage 1>/best.pth) or model.freeze_backbone=False.')
 
     def before_test(self, runner) -> None:
         """Check the loaded checkpoint against the model and the test
@@ -140,3 +149,13 @@ class FrameWindowCheckpointHook(Hook):
                 f'{type(self).__name__}: the test window is not checked: '
                 f'{err}')
             return None
+
+
+def _pretrained(module) -> bool:
+    """Whether ``module`` (or one of its submodules) is initialised from a checkpoint by its ``init_cfg``."""
+    for sub in module.modules():
+        init_cfg = getattr(sub, 'init_cfg', None)
+        for cfg in init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]:
+            if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+                return True
+    return False
