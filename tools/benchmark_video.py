@@ -16,7 +16,9 @@ cost, drawing and writing are not included) is timed for three models on the sam
 
 Each repeat times the three in turn (order rotated between repeats) after an untimed warm-up pass; per repeat the
 time per frame of each FAMI-Pose mode is divided by the single-frame model's of the same repeat; the medians and the
-range (min-max) of these ratios over the repeats are printed, with the backbone crops per frame of each model. The
+range (min-max) of these ratios over the repeats are printed, with the backbone crops per frame of each model. Both
+clocks are reported: wall time, and the CPU time of the process (``time.process_time``), which a machine shared
+with other jobs disturbs far less (with one torch thread, ``OMP_NUM_THREADS=1``, it is the work done). The
 frozen FAMI-Pose backbone runs on at most ``--backbone-chunk-size`` crops per call (default: the people per frame,
 the batch the single-frame model sees; see README "Cost").
 
@@ -98,11 +100,8 @@ def current_rss_mb() -> Optional[float]:
 
 def run_pipeline(model, data: Dict[str, str], out_dir: str, trace_memory: bool = False) -> Dict[str, float]:
     """The demo pipeline over the whole video; per-frame times and memory figures."""
-    from famipose_mmpose.apis import (AtomicVideoWriter,
-                                      DetectionFilePersonSource,
-                                      PoseTrack18PredictionWriter,
-                                      build_pose_visualizer, draw_frame_poses,
-                                      iter_video_poses)
+    from famipose_mmpose.apis import (AtomicVideoWriter, DetectionFilePersonSource, PoseTrack18PredictionWriter,
+                                      build_pose_visualizer, draw_frame_poses, iter_video_poses)
     source = DetectionFilePersonSource(
         data['det_file'], ann_file=data['ann_file'], video=data['name'], match_by='position')
     visualizer = build_pose_visualizer(model.dataset_meta)
@@ -170,23 +169,24 @@ def child_memory(data_json: str, device: str, arm: str) -> None:
 def time_loop(model, data: Dict[str, str], bbox_thr: float, max_frames: Optional[int] = None) -> Dict[str, float]:
     """Seconds per frame of the inference loop over the video (or its first ``max_frames``) and backbone crops per
     frame."""
-    from famipose_mmpose.apis import (DetectionFilePersonSource,
-                                      iter_video_poses)
+    from famipose_mmpose.apis import DetectionFilePersonSource, iter_video_poses
     source = DetectionFilePersonSource(
         data['det_file'], ann_file=data['ann_file'], video=data['name'], match_by='position', bbox_thr=bbox_thr)
     crops: List[int] = []
     handle = model.backbone.register_forward_hook(lambda module, args, out: crops.append(args[0].shape[0]))
     frames = 0
     try:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         for _ in iter_video_poses(model, data['video'], source):
             frames += 1
             if max_frames is not None and frames >= max_frames:
                 break
-        seconds = time.perf_counter() - start
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - start_cpu
     finally:
         handle.remove()
-    return dict(seconds_per_frame=seconds / frames, crops_per_frame=sum(crops) / frames)
+    return dict(
+        seconds_per_frame=seconds / frames, cpu_seconds_per_frame=cpu_seconds / frames,
+        crops_per_frame=sum(crops) / frames)
 
 
 def _spread(values: List[float], fmt: str = '.2f') -> str:
@@ -208,17 +208,24 @@ def compare(which: str, frames: int, people: int, repeats: int, chunk: Optional[
         order = names[repeat % len(names):] + names[:repeat % len(names)]
         for arm in order:
             runs[arm].append(time_loop(models[arm], data, bbox_thr))
-        single = runs['single-frame'][-1]['seconds_per_frame']
+        single = runs['single-frame'][-1]
         print(f'cost  {which:4s} repeat {repeat}: ' + ', '.join(
             f'{arm} {runs[arm][-1]["seconds_per_frame"]:.3f} s/frame '
-            f'({runs[arm][-1]["seconds_per_frame"] / single:.2f}x)' for arm in names), flush=True)
+            f'({runs[arm][-1]["seconds_per_frame"] / single["seconds_per_frame"]:.2f}x; CPU '
+            f'{runs[arm][-1]["cpu_seconds_per_frame"]:.3f} s, '
+            f'{runs[arm][-1]["cpu_seconds_per_frame"] / single["cpu_seconds_per_frame"]:.2f}x)'
+            for arm in names), flush=True)
     out = {}
     for arm in names:
-        per_frame = [r['seconds_per_frame'] for r in runs[arm]]
-        ratios = [r['seconds_per_frame'] / s['seconds_per_frame'] for r, s in zip(runs[arm], runs['single-frame'])]
-        out[arm] = dict(seconds_per_frame=per_frame, ratio=ratios, crops_per_frame=runs[arm][0]['crops_per_frame'])
-        print(f'cost  {which:4s} {arm:12s} {_spread(per_frame, ".3f")} s/frame;  ratio to single-frame '
-              f'{_spread(ratios)};  backbone crops per frame {runs[arm][0]["crops_per_frame"]:.1f}', flush=True)
+        figures = dict(crops_per_frame=runs[arm][0]['crops_per_frame'])
+        for clock in ('seconds_per_frame', 'cpu_seconds_per_frame'):
+            figures[clock] = [r[clock] for r in runs[arm]]
+            figures[clock + '_ratio'] = [r[clock] / s[clock] for r, s in zip(runs[arm], runs['single-frame'])]
+        out[arm] = figures
+        print(f'cost  {which:4s} {arm:12s} wall {_spread(figures["seconds_per_frame"], ".3f")} s/frame, ratio '
+              f'{_spread(figures["seconds_per_frame_ratio"])};  CPU {_spread(figures["cpu_seconds_per_frame"], ".3f")} '
+              f's/frame, ratio {_spread(figures["cpu_seconds_per_frame_ratio"])};  backbone crops per frame '
+              f'{figures["crops_per_frame"]:.2f}', flush=True)
     return out
 
 

@@ -49,8 +49,7 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from famipose_mmpose import apis  # registers the plugin too
-from famipose_mmpose.checkpoint import (CorruptCheckpointError,
-                                        UnsafeCheckpointError)
+from famipose_mmpose.checkpoint import CorruptCheckpointError, UnsafeCheckpointError
 
 #: ``--mode`` -> ``model.supporting_crops``
 CROP_MODES = {'paper': 'key_box', 'reuse': 'own_box'}

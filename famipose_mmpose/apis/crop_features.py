@@ -20,8 +20,7 @@ from mmpose.structures import PoseDataSample
 from mmpose.structures.bbox import get_udp_warp_matrix, get_warp_matrix
 from torch import Tensor, nn
 
-from ..models.pose_estimators.famipose import (crop_warps_to_theta,
-                                               mirror_crop_warps)
+from ..models.pose_estimators.famipose import crop_warps_to_theta, mirror_crop_warps
 from .tracking import FramePeople
 
 #: A crop: ``(track id, frame index, frame index of its box)``; an own-box

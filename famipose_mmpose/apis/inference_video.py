@@ -50,13 +50,10 @@ from mmpose.apis import init_model
 from mmpose.structures import PoseDataSample
 from torch import nn
 
-from .crop_features import (CropFeatureCache, CropKey,
-                            predict_with_cached_crops, window_crop_keys)
-from .frame_buffer import (Frame, FrameReader, FrameWindowBuffer, WindowSample,
-                           open_frame_reader)
-from .model_inspection import (VideoWindow, build_crop_pipeline,
-                               check_checkpoint_compatibility,
-                               checkpoint_state_dict, video_window_from_config)
+from .crop_features import CropFeatureCache, CropKey, predict_with_cached_crops, window_crop_keys
+from .frame_buffer import Frame, FrameReader, FrameWindowBuffer, WindowSample, open_frame_reader
+from .model_inspection import (VideoWindow, build_crop_pipeline, check_checkpoint_compatibility, checkpoint_state_dict,
+                               video_window_from_config)
 from .person_sources import PersonBoxes, PersonSource
 from .tracking import FramePeople, IoUTracker, TrackedFrames
 
@@ -174,10 +171,9 @@ def _person_samples(window: VideoWindow, sample: WindowSample,
     ]
 
 
-def _reuse_requests(sample: WindowSample, people: FramePeople,
-                    crop_keys: List[List[CropKey]],
-                    people_of: Callable[[int], FramePeople],
-                    frame_meta: dict, dataset_meta: dict) -> Dict[CropKey, dict]:
+def _reuse_requests(sample: WindowSample, crop_keys: List[List[CropKey]],
+                    people_of: Callable[[int], FramePeople], frame_meta: dict,
+                    dataset_meta: dict) -> Dict[CropKey, dict]:
     """The pipeline inputs of the crops of a key frame's windows (one image
     and one box each)."""
     images = dict(zip(sample.frame_indices, sample.frames))
@@ -338,7 +334,7 @@ def iter_video_poses(
                     for track in people.track_ids
                 ]
                 cache.compute(
-                    _reuse_requests(sample, people, crop_keys, tracked.people,
+                    _reuse_requests(sample, crop_keys, tracked.people,
                                     frame_meta, model.dataset_meta))
                 results = predict_with_cached_crops(model, cache, crop_keys)
                 cache.forget_before(key.index + 1 + reach_back)

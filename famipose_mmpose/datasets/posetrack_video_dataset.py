@@ -16,10 +16,8 @@ from mmpose.registry import DATASETS
 
 from ..utils.boxes import bbox_iou_matrix
 from ..utils.detection_file import PersonDetection, load_detection_file
-from .frame_window import (BORDER_POLICIES, DEFAULT_FIRST_INDEX_BY_DIGITS,
-                           FRAME_SAMPLINGS, MISSING_FRAME_POLICIES,
-                           FrameNaming, check_frame_offsets, check_frame_range,
-                           nearest_existing_frame, resolve_window,
+from .frame_window import (BORDER_POLICIES, DEFAULT_FIRST_INDEX_BY_DIGITS, FRAME_SAMPLINGS, MISSING_FRAME_POLICIES,
+                           FrameNaming, check_frame_offsets, check_frame_range, nearest_existing_frame, resolve_window,
                            sample_random_offsets)
 
 #: The video fields of a sample that reach ``data_sample.metainfo`` (and so

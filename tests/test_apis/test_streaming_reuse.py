@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from famipose_mmpose.apis import (DetectionFilePersonSource, FrameReader,
-                                  ImageFolderReader, inference_video,
+from famipose_mmpose.apis import (DetectionFilePersonSource, FrameReader, ImageFolderReader, inference_video,
                                   init_video_model, iter_video_poses)
 from famipose_mmpose.apis.crop_features import CropFeatureCache
 from famipose_mmpose.apis.person_sources import PersonBoxes, PersonSource

@@ -12,8 +12,7 @@ from mmengine.registry import init_default_scope
 from mmpose.datasets.transforms import PackPoseInputs
 from mmpose.registry import DATASETS
 
-from famipose_mmpose.datasets import (RECOMMENDED_VIDEO_META_KEYS,
-                                      SUPPORTING_BOX_FIELDS, VIDEO_META_KEYS,
+from famipose_mmpose.datasets import (RECOMMENDED_VIDEO_META_KEYS, SUPPORTING_BOX_FIELDS, VIDEO_META_KEYS,
                                       PoseTrackVideoDataset)
 
 VIDEO_1 = 'images/val/000001_mpii_test'

@@ -7,10 +7,9 @@ import pytest
 import torch
 from mmpose.structures.bbox import get_warp_matrix
 
-from famipose_mmpose.models.pose_estimators.famipose import (
-    crop_warps_to_theta, mirror_crop_warps, resample_supporting_feats)
-from .test_famipose import (BATCH, FRAMES, IMG_H, IMG_W, _build, _data_samples,
-                            _video)
+from famipose_mmpose.models.pose_estimators.famipose import (crop_warps_to_theta, mirror_crop_warps,
+                                                             resample_supporting_feats)
+from .test_famipose import BATCH, FRAMES, IMG_H, IMG_W, _build, _data_samples, _video
 
 
 def _samples_with_warps(warps):

@@ -7,8 +7,7 @@ import cv2
 import numpy as np
 from mmpose.datasets.transforms import TopdownAffine
 from mmpose.registry import TRANSFORMS
-from mmpose.structures.bbox import (flip_bbox, get_udp_warp_matrix,
-                                    get_warp_matrix)
+from mmpose.structures.bbox import flip_bbox, get_udp_warp_matrix, get_warp_matrix
 
 
 def _as_3x3(mat: np.ndarray) -> np.ndarray:

@@ -7,8 +7,7 @@ import torch
 import torch.nn.functional as F
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
-from mmpose.utils.typing import (ConfigType, OptConfigType, OptMultiConfig,
-                                 SampleList)
+from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor, nn
 
 from ..released.legacy_config import upgrade_legacy_cfg
