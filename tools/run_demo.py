@@ -291,8 +291,7 @@ def report(root: str, runs: Dict[str, Dict[str, str]], out_dir: str,
            split: str = 'test') -> Dict[str, Dict[str, float]]:
     """Per-joint tables, the picture of the hardest clip and the training curves of one repeat; returns the Total
     AP of every arm on every frame subset."""
-    from famipose_mmpose.synthetic.report import (comparison_strip, format_ap_table, plot_training_curves,
-                                                  subset_ap)
+    from famipose_mmpose.synthetic.report import comparison_strip, format_ap_table, plot_training_curves, subset_ap
     gt_dir = osp.join(root, 'annotations', split)
     hard_file = osp.join(root, 'annotations', f'{split}_hard.json')
     results = OrderedDict((name, subset_ap(gt_dir, run['pred_dir'], hard_file)) for name, run in runs.items())

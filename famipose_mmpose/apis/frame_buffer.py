@@ -18,14 +18,12 @@ import os
 import os.path as osp
 import re
 from collections import deque
-from typing import (Deque, Iterable, Iterator, List, NamedTuple, Optional,
-                    Sequence, Tuple)
+from typing import Deque, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
-from ..datasets.frame_window import (BORDER_POLICIES, check_frame_offsets,
-                                     resolve_window)
+from ..datasets.frame_window import BORDER_POLICIES, check_frame_offsets, resolve_window
 
 #: File extensions read from a frame folder (lower case).
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')

@@ -7,8 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from famipose_mmpose.apis import (Frame, FrameWindowBuffer, ImageFolderReader,
-                                  VideoFileReader, open_frame_reader,
+from famipose_mmpose.apis import (Frame, FrameWindowBuffer, ImageFolderReader, VideoFileReader, open_frame_reader,
                                   window_capacity)
 from famipose_mmpose.apis.frame_buffer import natural_sort_key
 from famipose_mmpose.datasets.frame_window import resolve_window

@@ -12,15 +12,11 @@ from mmengine.dataset import pseudo_collate
 from mmengine.structures import InstanceData
 from mmpose.apis import inference_topdown
 
-from famipose_mmpose.apis import (DetectionFilePersonSource,
-                                  DetectorPersonSource,
-                                  PoseTrack18PredictionWriter,
-                                  build_crop_pipeline, inference_video,
-                                  iter_video_poses, render_video,
+from famipose_mmpose.apis import (DetectionFilePersonSource, DetectorPersonSource, PoseTrack18PredictionWriter,
+                                  build_crop_pipeline, inference_video, iter_video_poses, render_video,
                                   video_window_from_config)
 from famipose_mmpose.datasets import PoseTrackVideoDataset
-from famipose_mmpose.evaluation.posetrack_ap import (
-    evaluate_posetrack_folders, load_posetrack_video)
+from famipose_mmpose.evaluation.posetrack_ap import evaluate_posetrack_folders, load_posetrack_video
 from .conftest import FAMI_CONFIG, NUM_FRAMES
 
 

@@ -9,10 +9,8 @@ import cv2
 import pytest
 import torch
 
-from famipose_mmpose.apis import (check_checkpoint_compatibility,
-                                  checkpoint_frame_offsets, init_video_model)
-from famipose_mmpose.evaluation.posetrack_ap import (
-    evaluate_posetrack_folders, load_posetrack_folder)
+from famipose_mmpose.apis import check_checkpoint_compatibility, checkpoint_frame_offsets, init_video_model
+from famipose_mmpose.evaluation.posetrack_ap import evaluate_posetrack_folders, load_posetrack_folder
 from .conftest import FAMI_CONFIG, SINGLE_CONFIG
 
 DEMO = osp.join(

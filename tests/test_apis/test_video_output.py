@@ -10,9 +10,7 @@ from mmengine.structures import InstanceData
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.structures import PoseDataSample
 
-from famipose_mmpose.apis import (AtomicVideoWriter,
-                                  PoseTrack18PredictionWriter,
-                                  build_pose_visualizer, draw_frame_poses)
+from famipose_mmpose.apis import AtomicVideoWriter, PoseTrack18PredictionWriter, build_pose_visualizer, draw_frame_poses
 from famipose_mmpose.evaluation.posetrack_ap import load_posetrack_video
 
 

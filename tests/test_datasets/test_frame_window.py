@@ -2,12 +2,8 @@
 import numpy as np
 import pytest
 
-from famipose_mmpose.datasets.frame_window import (FrameNaming,
-                                                   check_frame_offsets,
-                                                   check_frame_range,
-                                                   nearest_existing_frame,
-                                                   resolve_window,
-                                                   sample_random_offsets)
+from famipose_mmpose.datasets.frame_window import (FrameNaming, check_frame_offsets, check_frame_range,
+                                                   nearest_existing_frame, resolve_window, sample_random_offsets)
 
 
 @pytest.mark.parametrize('file_name, pattern, first, index', [

@@ -9,8 +9,7 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 from mmpose.registry import DATASETS, METRICS
 
-from famipose_mmpose.datasets import (RECOMMENDED_VIDEO_META_KEYS,
-                                      JhmdbVideoDataset)
+from famipose_mmpose.datasets import RECOMMENDED_VIDEO_META_KEYS, JhmdbVideoDataset
 
 
 @pytest.fixture(autouse=True)
