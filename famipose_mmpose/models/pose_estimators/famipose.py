@@ -321,11 +321,35 @@ class FAMIPose(TopdownPoseEstimator):
         self.backbone_chunk_size = backbone_chunk_size
         self.feature_index = feature_index
         self.supporting_crops = supporting_crops
+        self._check_feature_channels()
         if freeze_backbone:
             for param in self.backbone.parameters():
                 param.requires_grad_(False)
             # the default (eval-mode BN) takes effect immediately
             self.train(self.training)
+
+    def _check_feature_channels(self) -> None:
+        """Refuse parts built for different feature widths (otherwise the first forward fails deep inside one).
+
+        Compared: the backbone's output width where it can be read from its config (an HRNet with one output
+        branch and no neck), and the ``in_channels`` of the GTM, the LCM, the aggregation and the head.
+
+        Raises:
+            ValueError: naming each part's width and the config field to change.
+        """
+        widths = {}
+        stage4 = getattr(self.backbone, 'extra', {}).get('stage4') if isinstance(
+            getattr(self.backbone, 'extra', None), dict) else None
+        if not self.with_neck and stage4 is not None and not stage4.get('multiscale_output', False):
+            widths['the backbone output (model.backbone.extra.stage4.num_channels[0])'] = stage4['num_channels'][0]
+        for name in ('gtm', 'lcm', 'aggregation', 'head'):
+            width = getattr(getattr(self, name, None), 'in_channels', None)
+            if isinstance(width, int):
+                widths[f'model.{name}.in_channels'] = width
+        if len(set(widths.values())) > 1:
+            listed = ', '.join(f'{field} = {width}' for field, width in widths.items())
+            raise ValueError(f'FAMIPose: the parts are built for different feature widths: {listed}; set them all '
+                             'to the width of the feature the backbone gives (the first of these).')
 
     def train(self, mode: bool = True) -> 'FAMIPose':
         """Set train/eval mode; a frozen backbone stays in eval mode unless
