@@ -345,10 +345,15 @@ class DetectionFilePersonSource(PersonSource):
                      frame: Frame) -> Optional[Tuple[Any, Optional[str]]]:
         if self.match_by == 'file_name':
             return self._by_name.get(frame.name)
-        if frame.index < len(self.images):
-            image_id, file_name = self.images[frame.index]
-            return image_id, file_name
-        return None
+        if frame.index >= len(self.images):
+            mapping = 'image_ids' if self.images and self.images[0][1] is None else f'video {self.video!r}'
+            raise ValueError(
+                f'DetectionFilePersonSource (match_by=position): frame {frame.index} ({frame.name!r}) has no image: '
+                f'{mapping} of the mapping for {self.det_file!r} lists {len(self.images)} images, fewer than the '
+                'video has frames, so positions cannot tell which frames the detections belong to. Give the '
+                'annotation file of this very video (--ann-file / --video-name), or frames named as in it '
+                '(a folder of frames, --match-by file_name).')
+        return self.images[frame.index]
 
     def __call__(self, frame: Frame) -> PersonBoxes:
         """The detections of the image matched to ``frame``.

@@ -93,3 +93,12 @@ def test_mapping_errors(synth, tmp_path):
     broken.write_text(json.dumps([{'image_id': 1, 'score': 0.5}]))
     with pytest.raises(KeyError, match='"bbox"'):
         DetectionFilePersonSource(str(broken), ann_file=synth.ann_file)
+
+
+def test_position_matching_refuses_a_video_longer_than_its_mapping(synth):
+    """Issue 13: frames past the mapping used to get no people silently (and the output named frames two ways)."""
+    source = DetectionFilePersonSource(synth.det_file, ann_file=synth.ann_file, match_by='position')
+    last = len(source.images) - 1
+    assert source.frame_record(frame(last, 'x.jpg')) == source.images[last]
+    with pytest.raises(ValueError, match=rf'frame {last + 1} .* lists {last + 1} images, fewer than the video'):
+        source(frame(last + 1, 'y.jpg'))
