@@ -62,7 +62,7 @@ class CropFeatureCache:
         model (nn.Module): A FAMI-Pose model (``extract_crop_feat``) in eval
             mode.
         pipeline (Compose): The config's crop pipeline
-            (:func:`~.model_inspection.build_crop_pipeline`), used on single
+            (:func:`~famipose_mmpose.model_inspection.build_crop_pipeline`), used on single
             images.
         batch_size (int, optional): Most crops per backbone pass; ``None``:
             all new crops of a key frame at once. Defaults to ``None``.

@@ -50,10 +50,10 @@ from mmpose.apis import init_model
 from mmpose.structures import PoseDataSample
 from torch import nn
 
+from ..model_inspection import (VideoWindow, build_crop_pipeline, check_checkpoint_compatibility, checkpoint_state_dict,
+                                video_window_from_config)
 from .crop_features import CropFeatureCache, CropKey, predict_with_cached_crops, window_crop_keys
 from .frame_buffer import Frame, FrameReader, FrameWindowBuffer, WindowSample, open_frame_reader
-from .model_inspection import (VideoWindow, build_crop_pipeline, check_checkpoint_compatibility, checkpoint_state_dict,
-                               video_window_from_config)
 from .person_sources import PersonBoxes, PersonSource
 from .tracking import FramePeople, IoUTracker, TrackedFrames
 

@@ -4,8 +4,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from famipose_mmpose import model_inspection
 from famipose_mmpose.apis import (VideoWindow, check_checkpoint_compatibility, checkpoint_frame_offsets,
-                                  checkpoint_window, init_video_model, model_inspection, video_window_from_config)
+                                  checkpoint_window, init_video_model, video_window_from_config)
 from .conftest import FAMI_CONFIG, SINGLE_CONFIG
 
 FAMI_WINDOW = dict(frame_offsets=[-2, -1, 1, 2], border_policy='fami', video_input=True)

@@ -7,8 +7,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpose.registry import HOOKS
 
-from ...apis.model_inspection import (WINDOW_META_KEY, VideoWindow, check_temporal_weights, checkpoint_frame_offsets,
-                                      checkpoint_state_dict, video_window_from_config)
+from ...model_inspection import (WINDOW_META_KEY, VideoWindow, check_temporal_weights, checkpoint_frame_offsets,
+                                 checkpoint_state_dict, video_window_from_config)
 
 
 class LoadedCheckpoint(NamedTuple):
@@ -37,7 +37,7 @@ class FrameWindowCheckpointHook(Hook):
     - ``before_save_checkpoint``: stores the train dataset's window as
       ``checkpoint['meta']['frame_window']`` =
       ``{'frame_offsets': [...], 'border_policy': ..., 'video_input': ...}``
-      (see :class:`~famipose_mmpose.apis.model_inspection.VideoWindow`); a
+      (see :class:`~famipose_mmpose.model_inspection.VideoWindow`); a
       single-frame model (a pipeline that loads with ``LoadImage``) records
       ``frame_offsets=[]`` and ``video_input=False``: it has no window.
       :func:`~famipose_mmpose.apis.checkpoint_frame_offsets` (video

@@ -35,7 +35,7 @@ from mmengine.registry import init_default_scope
 from mmpose.registry import DATASETS
 from torch import nn
 
-from ..datasets.frame_window import BORDER_POLICIES, check_frame_offsets
+from .datasets.frame_window import BORDER_POLICIES, check_frame_offsets
 
 #: State-dict prefixes of FAMI-Pose's temporal modules: a checkpoint with
 #: them was trained on a supporting-frame window.
