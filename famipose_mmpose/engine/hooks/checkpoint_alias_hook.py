@@ -32,6 +32,7 @@ class CheckpointAliasHook(Hook):
     def __init__(self, best_name: str = 'best.pth', last_name: str = 'last.pth') -> None:
         self.names = dict(best=best_name, last=last_name)
         self._blocked: Dict[str, bool] = {}
+        self._pointed: Dict[str, str] = {}  # name -> the checkpoint it was last pointed at
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         self._update(runner)
@@ -48,8 +49,9 @@ class CheckpointAliasHook(Hook):
             return
         targets = dict(last=getattr(hook, 'last_ckpt', None), best=self._best_checkpoint(hook))
         for which, target in targets.items():
-            if target:
-                self._point(runner, self.names[which], str(target))
+            if target and self._pointed.get(which) != str(target):  # touch the disk only when a save happened
+                if self._point(runner, self.names[which], str(target)):
+                    self._pointed[which] = str(target)
 
     @staticmethod
     def _best_checkpoint(hook: CheckpointHook) -> Optional[str]:
@@ -58,21 +60,25 @@ class CheckpointAliasHook(Hook):
             best = hook.best_ckpt_path_dict.get(hook.key_indicators[0])
         return best
 
-    def _point(self, runner, name: str, target: str) -> None:
-        """Make ``<folder of target>/name`` a relative link to ``target`` (atomically replaced)."""
-        if not osp.isfile(target) or self._blocked.get(name):
-            return
+    def _point(self, runner, name: str, target: str) -> bool:
+        """Make ``<folder of target>/name`` a relative link to ``target`` (atomically replaced); whether the name
+        is settled (linked, or left alone for good)."""
+        if self._blocked.get(name):
+            return True
+        if not osp.isfile(target):
+            return False
         folder = osp.dirname(osp.abspath(target))
         link = osp.join(folder, name)
         if osp.lexists(link) and not osp.islink(link):
             self._blocked[name] = True
             runner.logger.warning(f'{link} is a file this run did not write; it is left as it is, so it does not '
                                   f'point to {osp.basename(target)} (move it away to get the link)')
-            return
+            return True
         if osp.islink(link) and os.readlink(link) == osp.basename(target):
-            return
+            return True
         temporary = osp.join(folder, f'.{name}.{os.getpid()}.tmp')
         if osp.lexists(temporary):
             os.remove(temporary)
         os.symlink(osp.basename(target), temporary)
         os.replace(temporary, link)
+        return True
