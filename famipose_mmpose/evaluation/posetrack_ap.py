@@ -77,7 +77,7 @@ import os.path as osp
 import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -147,11 +147,16 @@ class PoseTrackPerson:
             when the file has none), shape (P, ).
         head_box (tuple, optional): Head box ``(x1, y1, x2, y2)``; ``None``
             when the file has none.
+        counted (np.ndarray, optional): Ground truth only: which points
+            belong to the joint subset scored by
+            :func:`evaluate_joint_subset_ap`, shape (P, ) bool; ``None``
+            means every point. The PoseTrack AP ignores it.
     """
     joint_ids: np.ndarray
     coords: np.ndarray
     scores: np.ndarray
     head_box: Optional[Tuple[float, float, float, float]] = None
+    counted: Optional[np.ndarray] = None
 
     @property
     def num_points(self) -> int:
@@ -160,8 +165,9 @@ class PoseTrackPerson:
 
     def keep_points(self, keep: np.ndarray) -> 'PoseTrackPerson':
         """Return a copy holding only the points where ``keep`` is True."""
+        counted = None if self.counted is None else self.counted[keep]
         return PoseTrackPerson(self.joint_ids[keep], self.coords[keep],
-                               self.scores[keep], self.head_box)
+                               self.scores[keep], self.head_box, counted)
 
     def dense(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per-joint arrays; the first listed point of a joint id counts.
@@ -178,6 +184,15 @@ class PoseTrackPerson:
         scores[ids] = self.scores[first]
         present[ids] = True
         return coords, present, scores
+
+    def counted_joints(self) -> np.ndarray:
+        """Which of the 15 joints are present and counted, (15, ) bool."""
+        points = np.ones(self.num_points, dtype=bool) \
+            if self.counted is None else self.counted
+        ids, first = np.unique(self.joint_ids, return_index=True)
+        counted = np.zeros(NUM_JOINTS, dtype=bool)
+        counted[ids] = points[first]
+        return counted
 
     def head_size(self) -> float:
         """0.6 * diagonal of the head box, NaN without a head box."""
@@ -592,11 +607,29 @@ def remove_ignored_points(
     return kept
 
 
-def assign_frame(
-    gt_people: Sequence[PoseTrackPerson],
-    pred_people: Sequence[PoseTrackPerson],
-    threshold: float = PCKH_THRESHOLD
-) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+class FrameMatch(NamedTuple):
+    """poseval's matching of one frame (:func:`match_frame`).
+
+    Attributes:
+        scores (np.ndarray): Joint scores of the predictions, (Np, 15).
+        correct (np.ndarray): Whether predicted joint j of prediction p is
+            within the PCKh threshold of joint j of ground truth g,
+            (Np, Ng, 15) bool.
+        has_pred (np.ndarray): Which predicted joints exist, (Np, 15).
+        has_gt (np.ndarray): Which ground-truth joints exist, (Ng, 15).
+        pred_of_gt (np.ndarray): The prediction matched to each ground
+            truth, -1 for none, (Ng, ).
+    """
+    scores: np.ndarray
+    correct: np.ndarray
+    has_pred: np.ndarray
+    has_gt: np.ndarray
+    pred_of_gt: np.ndarray
+
+
+def match_frame(gt_people: Sequence[PoseTrackPerson],
+                pred_people: Sequence[PoseTrackPerson],
+                threshold: float = PCKH_THRESHOLD) -> FrameMatch:
     """Match the predictions of one frame to its ground truth (poseval's
     ``assignGTmulti``, see rule 4 of the module docstring).
 
@@ -607,11 +640,7 @@ def assign_frame(
         threshold (float): PCKh threshold. Defaults to 0.5.
 
     Returns:
-        tuple:
-        - scores (np.ndarray): Joint scores of the predictions, (Np, 15).
-        - labels (np.ndarray): True-positive flags, (Np, 15) bool.
-        - has_pred (np.ndarray): Which predicted joints exist, (Np, 15).
-        - has_gt (np.ndarray): Which ground-truth joints exist, (Ng, 15).
+        FrameMatch: Scores, per-joint correctness and the matching.
     """
     num_pr, num_gt = len(pred_people), len(gt_people)
     gt_xy = np.zeros((num_gt, NUM_JOINTS, 2))
@@ -623,9 +652,9 @@ def assign_frame(
     scores = np.full((num_pr, NUM_JOINTS), np.nan)
     for p, person in enumerate(pred_people):
         pr_xy[p], has_pr[p], scores[p] = person.dense()
-    labels = np.zeros((num_pr, NUM_JOINTS), dtype=bool)
+    pred_of_gt = np.full(num_gt, -1, dtype=np.int64)
     if num_pr == 0 or num_gt == 0:
-        return scores, labels, has_pr, has_gt
+        return FrameMatch(scores, np.zeros((num_pr, num_gt, NUM_JOINTS), dtype=bool), has_pr, has_gt, pred_of_gt)
 
     head = np.array([person.head_size() for person in gt_people])
     diff = gt_xy[None, :, :, :] - pr_xy[:, None, :, :]  # (Np, Ng, 15, 2)
@@ -647,10 +676,37 @@ def assign_frame(
     # ... and each ground truth takes its best remaining prediction
     pred_of_gt = np.argmax(kept, axis=0)
     pred_of_gt[np.max(kept, axis=0) == 0] = -1
-    for g, p in enumerate(pred_of_gt):
+    return FrameMatch(scores, match, has_pr, has_gt, pred_of_gt)
+
+
+def assign_frame(
+    gt_people: Sequence[PoseTrackPerson],
+    pred_people: Sequence[PoseTrackPerson],
+    threshold: float = PCKH_THRESHOLD
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """True-positive flags of the predicted joints of one frame (poseval's
+    ``assignGTmulti``): a joint of a matched prediction (:func:`match_frame`)
+    is a true positive if it is correct for its ground truth.
+
+    Args:
+        gt_people (Sequence[PoseTrackPerson]): Ground-truth people (with
+            head boxes where they have points).
+        pred_people (Sequence[PoseTrackPerson]): Predicted people.
+        threshold (float): PCKh threshold. Defaults to 0.5.
+
+    Returns:
+        tuple:
+        - scores (np.ndarray): Joint scores of the predictions, (Np, 15).
+        - labels (np.ndarray): True-positive flags, (Np, 15) bool.
+        - has_pred (np.ndarray): Which predicted joints exist, (Np, 15).
+        - has_gt (np.ndarray): Which ground-truth joints exist, (Ng, 15).
+    """
+    matched = match_frame(gt_people, pred_people, threshold)
+    labels = np.zeros(matched.has_pred.shape, dtype=bool)
+    for g, p in enumerate(matched.pred_of_gt):
         if p >= 0:
-            labels[p] = match[p, g]
-    return scores, labels, has_pr, has_gt
+            labels[p] = matched.correct[p, g]
+    return matched.scores, labels, matched.has_pred, matched.has_gt
 
 
 def compute_rpc(scores: np.ndarray, labels: np.ndarray,
@@ -744,11 +800,13 @@ def compute_ap(scores: Sequence[np.ndarray], labels: Sequence[np.ndarray],
         parts=summarize_parts(ap))
 
 
-def evaluate_posetrack_ap(gt_videos: Mapping[str, Sequence[PoseTrackFrame]],
-                          pred_videos: Mapping[str, Sequence[PoseTrackFrame]],
-                          threshold: float = PCKH_THRESHOLD) -> PoseTrackAP:
-    """PoseTrack AP of predictions against ground truth (``evaluate.py
-    -e``).
+def evaluated_frames(
+    gt_videos: Mapping[str, Sequence[PoseTrackFrame]],
+    pred_videos: Mapping[str, Sequence[PoseTrackFrame]]
+) -> Iterator[Tuple[List[PoseTrackPerson], List[PoseTrackPerson]]]:
+    """The ground-truth and predicted people of every frame poseval
+    evaluates, ignore regions applied (rules 2 and 3 of the module
+    docstring).
 
     Videos are visited in sorted name order; a prediction video without
     ground truth is ignored (poseval only opens the prediction file of each
@@ -760,14 +818,10 @@ def evaluate_posetrack_ap(gt_videos: Mapping[str, Sequence[PoseTrackFrame]],
         pred_videos (Mapping[str, Sequence[PoseTrackFrame]]): Predicted
             frames per video name, aligned by position with the ground
             truth.
-        threshold (float): PCKh threshold. Defaults to 0.5.
 
-    Returns:
-        PoseTrackAP: The result.
+    Yields:
+        tuple: ``(gt_people, pred_people)`` of one frame.
     """
-    scores: List[List[np.ndarray]] = [[] for _ in range(NUM_JOINTS)]
-    labels: List[List[np.ndarray]] = [[] for _ in range(NUM_JOINTS)]
-    num_gt = np.zeros(NUM_JOINTS, dtype=np.int64)
     for video in sorted(gt_videos):
         gt_frames = gt_videos[video]
         if video not in pred_videos:
@@ -783,20 +837,100 @@ def evaluate_posetrack_ap(gt_videos: Mapping[str, Sequence[PoseTrackFrame]],
         for gt_frame, pred_frame in zip(gt_frames, pred_frames):
             if len(gt_frame.people) == 0:
                 continue  # poseval's cleanupData drops the frame
-            gt_people = remove_ignored_points(gt_frame.people,
-                                              gt_frame.ignore_regions)
-            pred_people = remove_ignored_points(pred_frame.people,
-                                                gt_frame.ignore_regions)
-            frame_scores, frame_labels, has_pr, has_gt = assign_frame(
-                gt_people, pred_people, threshold)
-            num_gt += has_gt.sum(axis=0)
-            for j in range(NUM_JOINTS):
-                scores[j].append(frame_scores[has_pr[:, j], j])
-                labels[j].append(frame_labels[has_pr[:, j], j])
+            yield (remove_ignored_points(gt_frame.people, gt_frame.ignore_regions),
+                   remove_ignored_points(pred_frame.people, gt_frame.ignore_regions))
+
+
+def _ap_of_detections(scores: Sequence[List[np.ndarray]], labels: Sequence[List[np.ndarray]],
+                      num_gt: np.ndarray) -> PoseTrackAP:
+    """:func:`compute_ap` of per-frame detection lists."""
     return compute_ap(
         [np.concatenate(s) if s else np.zeros(0) for s in scores],
         [np.concatenate(lb) if lb else np.zeros(0, bool)
          for lb in labels], num_gt)
+
+
+def evaluate_posetrack_ap(gt_videos: Mapping[str, Sequence[PoseTrackFrame]],
+                          pred_videos: Mapping[str, Sequence[PoseTrackFrame]],
+                          threshold: float = PCKH_THRESHOLD) -> PoseTrackAP:
+    """PoseTrack AP of predictions against ground truth (``evaluate.py
+    -e``), frames as in :func:`evaluated_frames`.
+
+    Args:
+        gt_videos (Mapping[str, Sequence[PoseTrackFrame]]): Ground-truth
+            frames per video name.
+        pred_videos (Mapping[str, Sequence[PoseTrackFrame]]): Predicted
+            frames per video name, aligned by position with the ground
+            truth.
+        threshold (float): PCKh threshold. Defaults to 0.5.
+
+    Returns:
+        PoseTrackAP: The result.
+    """
+    scores: List[List[np.ndarray]] = [[] for _ in range(NUM_JOINTS)]
+    labels: List[List[np.ndarray]] = [[] for _ in range(NUM_JOINTS)]
+    num_gt = np.zeros(NUM_JOINTS, dtype=np.int64)
+    for gt_people, pred_people in evaluated_frames(gt_videos, pred_videos):
+        frame_scores, frame_labels, has_pr, has_gt = assign_frame(
+            gt_people, pred_people, threshold)
+        num_gt += has_gt.sum(axis=0)
+        for j in range(NUM_JOINTS):
+            scores[j].append(frame_scores[has_pr[:, j], j])
+            labels[j].append(frame_labels[has_pr[:, j], j])
+    return _ap_of_detections(scores, labels, num_gt)
+
+
+def evaluate_joint_subset_ap(gt_videos: Mapping[str, Sequence[PoseTrackFrame]],
+                             pred_videos: Mapping[str, Sequence[PoseTrackFrame]],
+                             threshold: float = PCKH_THRESHOLD) -> PoseTrackAP:
+    """AP on a subset of the annotated joints (``PoseTrackPerson.counted``
+    of the ground truth), for instance the joints an occluder covers.
+
+    People are matched exactly as for the PoseTrack AP, on all their joints
+    (:func:`match_frame`), so a prediction's assignment does not depend on
+    the subset. Then only the counted joints are scored: the positives of a
+    joint type are its counted ground-truth joints; its detections are the
+    predicted joints (with their scores) of the predictions matched to the
+    people those joints belong to, true when within the PCKh threshold. A
+    counted joint whose person has no matched prediction is a miss; the
+    joints of unmatched predictions are left out (they cannot be attributed
+    to a counted joint). The maximum recall of a joint type is therefore
+    its PCKh on the subset. With no ``counted`` set this is the PoseTrack
+    AP without the false positives of unmatched predictions, so compare it
+    only with the same metric of another model.
+
+    Args:
+        gt_videos (Mapping[str, Sequence[PoseTrackFrame]]): Ground-truth
+            frames per video name, people with ``counted`` flags.
+        pred_videos (Mapping[str, Sequence[PoseTrackFrame]]): Predicted
+            frames, aligned by position with the ground truth.
+        threshold (float): PCKh threshold. Defaults to 0.5.
+
+    Returns:
+        PoseTrackAP: AP per joint type and part over the counted joints; a
+        joint type without counted joints has AP, precision and recall NaN
+        and is left out of the Total (its part is NaN).
+    """
+    scores: List[List[np.ndarray]] = [[] for _ in range(NUM_JOINTS)]
+    labels: List[List[np.ndarray]] = [[] for _ in range(NUM_JOINTS)]
+    num_gt = np.zeros(NUM_JOINTS, dtype=np.int64)
+    for gt_people, pred_people in evaluated_frames(gt_videos, pred_videos):
+        matched = match_frame(gt_people, pred_people, threshold)
+        for g, person in enumerate(gt_people):
+            counted = person.counted_joints()
+            num_gt += counted
+            p = matched.pred_of_gt[g]
+            if p < 0:
+                continue
+            for j in np.flatnonzero(counted & matched.has_pred[p]):
+                scores[j].append(matched.scores[p, j:j + 1])
+                labels[j].append(matched.correct[p, g, j:j + 1])
+    result = _ap_of_detections(scores, labels, num_gt)
+    uncounted = num_gt == 0  # nothing to find: undefined, not 0 (compute_ap's rule for an undetected joint)
+    for values in (result.joint_ap, result.joint_precision, result.joint_recall):
+        values[uncounted] = np.nan
+    result.parts = summarize_parts(result.joint_ap)
+    return result
 
 
 def evaluate_posetrack_folders(gt_dir: str, pred_dir: str) -> PoseTrackAP:

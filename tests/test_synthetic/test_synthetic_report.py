@@ -80,3 +80,41 @@ def test_comparison_strip_and_curves(rich_set, tmp_path):
                                 dict(step=1, **{'posetrack/Total AP': 12.5})]))
     curves = plot_training_curves({'model': str(scalars)}, str(tmp_path / 'curves.png'))
     assert cv2.imread(curves) is not None
+
+
+def test_joint_subsets_score_only_the_covered_joints(rich_set, tmp_path):
+    """Moving exactly the occluder-covered joints away: the joint subset drops to 0 while the frame subsets, which
+    score every joint of their frames, barely move (the dilution the joint subsets remove)."""
+    root, _ = rich_set
+    gt_dir = os.path.join(str(root), 'annotations', 'val')
+    hard_file = os.path.join(str(root), 'annotations', 'val_hard.json')
+    with open(hard_file) as f:
+        covered = {
+            person['annotation_id']: set(person['occluded_joints'])
+            for image in json.load(f)['images'] for person in image['people']
+        }
+    assert any(covered.values())
+    perfect = str(tmp_path / 'perfect')
+    _copy_gt_as_predictions(root, perfect)
+    assert subset_ap(gt_dir, perfect, hard_file)['occluded joints'].parts['Total'] == 100.0
+
+    spoiled = str(tmp_path / 'spoiled')
+    os.makedirs(spoiled)
+    for name in os.listdir(gt_dir):
+        with open(os.path.join(gt_dir, name)) as f:
+            gt = json.load(f)
+        annotations = []
+        for ann in gt['annotations']:
+            kpts = np.asarray(ann['keypoints'], dtype=float).reshape(-1, 3)
+            kpts[kpts[:, 2] > 0, 2] = 1.0
+            for joint in covered[ann['id']]:
+                kpts[joint, 0] += 40
+            annotations.append(dict(image_id=ann['image_id'], track_id=ann['track_id'], keypoints=kpts.ravel().tolist(),
+                                    scores=kpts[:, 2].tolist()))
+        with open(os.path.join(spoiled, name), 'w') as f:
+            json.dump(dict(images=gt['images'], annotations=annotations, categories=gt['categories']), f)
+    results = subset_ap(gt_dir, spoiled, hard_file)
+    assert results['occluded joints'].parts['Total'] == 0.0
+    assert results['occluded'].parts['Total'] > 80.0
+    assert results['person-occluded joints'].parts['Total'] > 80.0
+    assert '| spoiled | occluded joints |' in format_ap_table({'spoiled': results})
