@@ -612,19 +612,23 @@ class FrameMatch(NamedTuple):
 
     Attributes:
         scores (np.ndarray): Joint scores of the predictions, (Np, 15).
-        correct (np.ndarray): Whether predicted joint j of prediction p is
-            within the PCKh threshold of joint j of ground truth g,
+        correct (np.ndarray): Whether joint j is present in prediction p
+            and in ground truth g and within the PCKh threshold,
             (Np, Ng, 15) bool.
         has_pred (np.ndarray): Which predicted joints exist, (Np, 15).
         has_gt (np.ndarray): Which ground-truth joints exist, (Ng, 15).
         pred_of_gt (np.ndarray): The prediction matched to each ground
             truth, -1 for none, (Ng, ).
+        best_gt (np.ndarray): The ground truth each prediction overlaps
+            most (highest PCKh, first on ties), -1 when it overlaps none,
+            (Np, ).
     """
     scores: np.ndarray
     correct: np.ndarray
     has_pred: np.ndarray
     has_gt: np.ndarray
     pred_of_gt: np.ndarray
+    best_gt: np.ndarray
 
 
 def match_frame(gt_people: Sequence[PoseTrackPerson],
@@ -652,9 +656,9 @@ def match_frame(gt_people: Sequence[PoseTrackPerson],
     scores = np.full((num_pr, NUM_JOINTS), np.nan)
     for p, person in enumerate(pred_people):
         pr_xy[p], has_pr[p], scores[p] = person.dense()
-    pred_of_gt = np.full(num_gt, -1, dtype=np.int64)
     if num_pr == 0 or num_gt == 0:
-        return FrameMatch(scores, np.zeros((num_pr, num_gt, NUM_JOINTS), dtype=bool), has_pr, has_gt, pred_of_gt)
+        return FrameMatch(scores, np.zeros((num_pr, num_gt, NUM_JOINTS), dtype=bool), has_pr, has_gt,
+                          np.full(num_gt, -1, dtype=np.int64), np.full(num_pr, -1, dtype=np.int64))
 
     head = np.array([person.head_size() for person in gt_people])
     diff = gt_xy[None, :, :, :] - pr_xy[:, None, :, :]  # (Np, Ng, 15, 2)
@@ -676,7 +680,8 @@ def match_frame(gt_people: Sequence[PoseTrackPerson],
     # ... and each ground truth takes its best remaining prediction
     pred_of_gt = np.argmax(kept, axis=0)
     pred_of_gt[np.max(kept, axis=0) == 0] = -1
-    return FrameMatch(scores, match, has_pr, has_gt, pred_of_gt)
+    best_gt[np.max(pck, axis=1) == 0] = -1
+    return FrameMatch(scores, match, has_pr, has_gt, pred_of_gt, best_gt)
 
 
 def assign_frame(
@@ -887,46 +892,58 @@ def evaluate_joint_subset_ap(gt_videos: Mapping[str, Sequence[PoseTrackFrame]],
     of the ground truth), for instance the joints an occluder covers.
 
     People are matched exactly as for the PoseTrack AP, on all their joints
-    (:func:`match_frame`), so a prediction's assignment does not depend on
-    the subset. Then only the counted joints are scored: the positives of a
-    joint type are its counted ground-truth joints; its detections are the
-    predicted joints (with their scores) of the predictions matched to the
-    people those joints belong to, true when within the PCKh threshold. A
-    counted joint whose person has no matched prediction is a miss; the
-    joints of unmatched predictions are left out (they cannot be attributed
-    to a counted joint). The maximum recall of a joint type is therefore
-    its PCKh on the subset. With no ``counted`` set this is the PoseTrack
-    AP without the false positives of unmatched predictions, so compare it
-    only with the same metric of another model.
+    (:func:`match_frame`), so the matching does not depend on the subset.
+    Then only the counted joints are scored, with poseval's rules restricted
+    to them:
+
+    - positives: the counted ground-truth joints of each joint type;
+    - the matched prediction of a person: its joint at each counted joint
+      of that person is a detection (with its score), true when within the
+      PCKh threshold, false otherwise; a counted joint it lacks is a miss;
+    - every other prediction that overlaps a person (PCKh > 0 with it, so
+      duplicates of a person included): its joints at the counted joints of
+      the person it overlaps most are false positives, as poseval counts
+      every joint of an unmatched prediction;
+    - predictions overlapping nobody, and predicted joints at joints that
+      are not counted, are left out: they say nothing about the subset.
+
+    The maximum recall of a joint type is its PCKh on the subset. This is
+    not the PoseTrack AP even when every joint is counted (it leaves out the
+    predictions overlapping nobody and the predicted joints the ground truth
+    does not annotate), so compare it only with the same metric of another
+    model.
 
     Args:
         gt_videos (Mapping[str, Sequence[PoseTrackFrame]]): Ground-truth
-            frames per video name, people with ``counted`` flags.
+            frames per video name, people with ``counted`` flags (``None``:
+            every point counts).
         pred_videos (Mapping[str, Sequence[PoseTrackFrame]]): Predicted
             frames, aligned by position with the ground truth.
         threshold (float): PCKh threshold. Defaults to 0.5.
 
     Returns:
-        PoseTrackAP: AP per joint type and part over the counted joints; a
-        joint type without counted joints has AP, precision and recall NaN
-        and is left out of the Total (its part is NaN).
+        PoseTrackAP: AP per joint type and part over the counted joints
+        (``num_gt`` holds how many); a joint type without counted joints has
+        AP, precision and recall NaN and is left out of the Total (its part
+        is NaN).
     """
     scores: List[List[np.ndarray]] = [[] for _ in range(NUM_JOINTS)]
     labels: List[List[np.ndarray]] = [[] for _ in range(NUM_JOINTS)]
     num_gt = np.zeros(NUM_JOINTS, dtype=np.int64)
     for gt_people, pred_people in evaluated_frames(gt_videos, pred_videos):
         matched = match_frame(gt_people, pred_people, threshold)
-        for g, person in enumerate(gt_people):
-            counted = person.counted_joints()
-            num_gt += counted
-            p = matched.pred_of_gt[g]
-            if p < 0:
-                continue
-            for j in np.flatnonzero(counted & matched.has_pred[p]):
+        counted = np.array([person.counted_joints() for person in gt_people], dtype=bool).reshape(-1, NUM_JOINTS)
+        num_gt += counted.sum(axis=0)
+        for p, g in enumerate(matched.best_gt):
+            if g < 0:
+                continue  # overlaps nobody
+            is_match = matched.pred_of_gt[g] == p
+            for j in np.flatnonzero(counted[g] & matched.has_pred[p]):
                 scores[j].append(matched.scores[p, j:j + 1])
-                labels[j].append(matched.correct[p, g, j:j + 1])
+                labels[j].append(matched.correct[p, g, j:j + 1] & is_match)
     result = _ap_of_detections(scores, labels, num_gt)
-    uncounted = num_gt == 0  # nothing to find: undefined, not 0 (compute_ap's rule for an undetected joint)
+    # a joint type with nothing to find is undefined (compute_ap would report 0 for it)
+    uncounted = num_gt == 0
     for values in (result.joint_ap, result.joint_precision, result.joint_recall):
         values[uncounted] = np.nan
     result.parts = summarize_parts(result.joint_ap)

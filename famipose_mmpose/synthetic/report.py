@@ -19,9 +19,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Set
 import cv2
 import numpy as np
 
-from ..evaluation.posetrack_ap import (POSETRACK18_KEYPOINT_NAMES, POSEVAL_JOINT_NAMES, PoseTrackAP, PoseTrackFrame,
-                                       evaluate_joint_subset_ap, evaluate_posetrack_ap, load_posetrack_folder,
-                                       load_posetrack_video)
+from ..evaluation.posetrack_ap import (POSEVAL_JOINT_NAMES, PoseTrackAP, PoseTrackFrame, evaluate_joint_subset_ap,
+                                       evaluate_posetrack_ap, load_posetrack_folder, load_posetrack_video)
 from ..utils.frames import frame_file_key
 
 #: Frame subsets reported by the demo: name -> description.
@@ -72,15 +71,17 @@ def mark_joint_subset(gt_dir: str, gt_videos: Mapping[str, List[PoseTrackFrame]]
     """Set ``counted`` on every ground-truth person: the points the hard-case file lists under ``field``.
 
     A frame's people are its annotations in file order (as :func:`load_posetrack_folder` reads them); each is found
-    in the hard-case file by its annotation id.
+    in the hard-case file by its annotation id, and its joints by the file's ``info.keypoint_names``.
     """
     with open(hard_file) as f:
-        hard_people = {
-            person['annotation_id']: person
-            for image in json.load(f)['images'] for person in image['people']
-        }
-    poseval_id = [POSEVAL_JOINT_NAMES.index(name) if name in POSEVAL_JOINT_NAMES else None
-                  for name in POSETRACK18_KEYPOINT_NAMES]
+        hard = json.load(f)
+    names = hard['info']['keypoint_names']
+    poseval_id = [POSEVAL_JOINT_NAMES.index(name) if name in POSEVAL_JOINT_NAMES else None for name in names]
+    hard_people = {}
+    for image in hard['images']:
+        for person in image['people']:
+            if person['annotation_id'] is not None:  # a person without annotated joints has none
+                hard_people[person['annotation_id']] = person
     for video, frames in gt_videos.items():
         path = osp.join(gt_dir, video + '.json')
         with open(path) as f:
@@ -89,7 +90,11 @@ def mark_joint_subset(gt_dir: str, gt_videos: Mapping[str, List[PoseTrackFrame]]
         for ann in annotations:
             ids_by_image.setdefault(ann['image_id'], []).append(ann['id'])
         for frame in frames:
-            for person, ann_id in zip(frame.people, ids_by_image.get(frame.image_id, [])):
+            ann_ids = ids_by_image.get(frame.image_id, [])
+            if len(ann_ids) != len(frame.people):
+                raise ValueError(f'{path}: image {frame.image_id} has {len(ann_ids)} annotations but '
+                                 f'{len(frame.people)} loaded people; the ground truth changed while it was read.')
+            for person, ann_id in zip(frame.people, ann_ids):
                 if ann_id not in hard_people:
                     raise KeyError(f'{hard_file}: no person with annotation_id {ann_id} (annotation of image '
                                    f'{frame.image_id} in {path}); the hard-case file must come from the same '
@@ -129,14 +134,20 @@ def subset_ap(gt_dir: str, pred_dir: str, hard_file: str) -> 'OrderedDict[str, P
 
 def format_ap_table(results: Mapping[str, Mapping[str, PoseTrackAP]],
                     subsets: Sequence[str] = tuple(SUBSETS) + tuple(JOINT_SUBSETS)) -> str:
-    """A markdown table: one row per (model, subset), columns Head ... Ankle, Total."""
+    """A markdown table: one row per (model, subset), columns Head ... Ankle, Total ('-' where a part has no
+    counted joint), then a legend of the subsets shown."""
     models = list(results)
     parts = list(next(iter(results[models[0]].values())).parts)
     lines = ['| model | subset | ' + ' | '.join(parts) + ' |', '|---|---|' + '---|' * len(parts)]
     for subset in subsets:
         for model in models:
             ap = results[model][subset]
-            lines.append(f'| {model} | {subset} | ' + ' | '.join(f'{ap.parts[p]:.1f}' for p in parts) + ' |')
+            cells = ['-' if np.isnan(ap.parts[p]) else f'{ap.parts[p]:.1f}' for p in parts]
+            lines.append(f'| {model} | {subset} | ' + ' | '.join(cells) + ' |')
+    legend = {**SUBSETS, **{name: description for name, (_, description) in JOINT_SUBSETS.items()}}
+    lines += ['', "Frame subsets: poseval's AP on those frames. Joint subsets: AP on those joints only (people "
+              'matched on all joints), a different metric; compare models within a subset.']
+    lines += [f'- {subset}: {legend[subset]}' for subset in subsets if subset in legend]
     return '\n'.join(lines)
 
 
