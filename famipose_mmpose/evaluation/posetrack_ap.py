@@ -691,13 +691,8 @@ def assign_frame(
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """True-positive flags of the predicted joints of one frame (poseval's
     ``assignGTmulti``): a joint of a matched prediction (:func:`match_frame`)
-    is a true positive if it is correct for its ground truth.
-
-    Args:
-        gt_people (Sequence[PoseTrackPerson]): Ground-truth people (with
-            head boxes where they have points).
-        pred_people (Sequence[PoseTrackPerson]): Predicted people.
-        threshold (float): PCKh threshold. Defaults to 0.5.
+    is a true positive if it is correct for its ground truth. Arguments as
+    for :func:`match_frame`.
 
     Returns:
         tuple:
