@@ -810,14 +810,7 @@ def evaluated_frames(
 
     Videos are visited in sorted name order; a prediction video without
     ground truth is ignored (poseval only opens the prediction file of each
-    ground-truth file).
-
-    Args:
-        gt_videos (Mapping[str, Sequence[PoseTrackFrame]]): Ground-truth
-            frames per video name.
-        pred_videos (Mapping[str, Sequence[PoseTrackFrame]]): Predicted
-            frames per video name, aligned by position with the ground
-            truth.
+    ground-truth file). Arguments as for :func:`evaluate_posetrack_ap`.
 
     Yields:
         tuple: ``(gt_people, pred_people)`` of one frame.
