@@ -89,7 +89,7 @@ PRESETS = {
         stage1_epochs=1,
         stage2_epochs=1,
         arms={name: [0] for name in ARMS}),
-    # about 13 minutes on 2 cores: the bench's data set, shorter schedules (chosen on val, repeats 0 and 1)
+    # about 14 minutes on 2 cores: the bench's data set, shorter schedules (chosen on val, repeats 0 and 1)
     'demo':
     dict(
         data=dict(preset='demo', num_train_videos=16, num_val_videos=8, num_test_videos=8, frames_per_video=30),
