@@ -80,6 +80,9 @@ ARMS: 'OrderedDict[str, Arm]' = OrderedDict([
 #: The controls every FAMI-Pose result is compared with (paired, per repeat).
 CONTROLS = ('single-frame', 'matched budget', 'static support')
 
+#: The data set of ``make demo`` and ``make bench`` (generator options; each repeat draws it with its own seed).
+BENCH_DATA = dict(preset='demo', num_train_videos=16, num_val_videos=8, num_test_videos=8, frames_per_video=30)
+
 #: Budgets: data set size (generator options), epochs of each stage, and which arms run on which repeats.
 PRESETS = {
     # a minute or two: checks that every arm runs end to end (numbers meaningless)
@@ -92,7 +95,7 @@ PRESETS = {
     # about 14 minutes on 2 cores: the bench's data set, shorter schedules (chosen on val, repeats 0 and 1)
     'demo':
     dict(
-        data=dict(preset='demo', num_train_videos=16, num_val_videos=8, num_test_videos=8, frames_per_video=30),
+        data=BENCH_DATA,
         stage1_epochs=8,
         stage2_epochs=3,
         arms={
@@ -102,7 +105,7 @@ PRESETS = {
         }),
     'bench':
     dict(
-        data=dict(preset='demo', num_train_videos=16, num_val_videos=8, num_test_videos=8, frames_per_video=30),
+        data=BENCH_DATA,
         stage1_epochs=20,
         stage2_epochs=8,
         arms={
