@@ -17,7 +17,9 @@ occluders, overlapping people, motion blur) and trains with training seed r:
 Nothing chosen here looks at the test split: stage 1's best epoch is picked on val, stage 2 has no choice to make.
 Everything goes under ``--work-dir``; a stage whose outputs exist with the same settings (data options and seed,
 epochs, training seed, options) is not run again (``--force`` reruns); one made with other settings is redone.
-``--fami-options`` go to every arm built on the FAMI-Pose config.
+``--fami-options`` go to every arm built on the FAMI-Pose config. ``--jobs N`` runs N of a repeat's stage-2 arms
+(and stage 1's test) at a time, each tool with its share of the CPU cores as torch threads; on 2 cores two
+one-thread runs side by side finish sooner than the same runs one after the other with two threads each.
 """
 import argparse
 import json
@@ -29,7 +31,8 @@ import subprocess
 import sys
 import time
 from collections import OrderedDict
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
@@ -91,13 +94,16 @@ PRESETS = {
         data=dict(preset='tiny', frames_per_video=6),
         stage1_epochs=1,
         stage2_epochs=1,
+        jobs=1,
         arms={name: [0] for name in ARMS}),
-    # about 14 minutes on 2 cores: the bench's data set, shorter schedules (chosen on val, repeats 0 and 1)
+    # about 12 minutes on 2 cores: the bench's data set, shorter schedules (chosen on val, repeats 0 and 1), the two
+    # stage-2 arms side by side
     'demo':
     dict(
         data=BENCH_DATA,
         stage1_epochs=8,
         stage2_epochs=3,
+        jobs=2,
         arms={
             'single-frame': [0],
             'static support': [0],
@@ -108,6 +114,7 @@ PRESETS = {
         data=BENCH_DATA,
         stage1_epochs=20,
         stage2_epochs=8,
+        jobs=1,  # as measured for the README (2.7 h); --jobs 2 runs the arms side by side
         arms={
             'single-frame': [0, 1, 2],
             'matched budget': [0, 1, 2],
@@ -127,16 +134,22 @@ def log(message: str) -> None:
     print(f'[demo {time.strftime("%H:%M:%S")}] {message}', flush=True)
 
 
-def run_stock_tool(args: List[str], log_file: str) -> None:
-    """Run a command, keep its full output in ``log_file`` and echo the progress lines."""
-    log(' '.join(osp.relpath(a, REPO) if a.startswith(REPO) else a for a in args[:4]) + ' ...')
+def run_stock_tool(args: List[str], log_file: str, threads: Optional[int] = None) -> None:
+    """Run a command, keep its full output in ``log_file`` and echo the progress lines (tagged with the log's folder).
+
+    ``threads`` caps the command's torch/OpenMP threads (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``); None leaves
+    them at torch's default, one per core."""
+    tag = osp.basename(osp.dirname(log_file))
+    log(f'[{tag}] ' + ' '.join(osp.relpath(a, REPO) if a.startswith(REPO) else a for a in args[:4]) + ' ...')
     env = dict(os.environ, PYTHONWARNINGS='ignore')
+    if threads is not None:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     with open(log_file, 'w') as out:
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         for line in proc.stdout:
             out.write(line)
             if 'Epoch(train)' in line or 'PoseTrack AP:' in line or 'Error' in line:
-                print('    ' + line.split(' - mmengine - INFO - ')[-1].rstrip()[:160], flush=True)
+                print(f'    [{tag}] ' + line.split(' - mmengine - INFO - ')[-1].rstrip()[:150], flush=True)
         proc.wait()
     if proc.returncode != 0:
         with open(log_file) as f:
@@ -213,10 +226,10 @@ def schedule_options(config: str, epochs: int) -> List[str]:
 
 
 def train(config: str, work_dir: str, epochs: int, seed: int, root: str, data_id: dict, extra: Sequence[str],
-          force: bool, val_interval: int) -> Tuple[str, bool]:
+          force: bool, val_interval: int, threads: Optional[int] = None) -> Tuple[str, bool]:
     """Train with the stock tools/train.py unless ``work_dir`` holds a finished run with the same settings.
 
-    Returns the best checkpoint and whether it was trained now."""
+    Returns the best checkpoint and whether it was trained now. ``threads``: see :func:`run_stock_tool`."""
     settings = dict(config=osp.relpath(config, REPO), epochs=epochs, seed=seed, data=data_id, options=list(extra))
     settings_file = osp.join(work_dir, 'demo_settings.json')
     if osp.isfile(osp.join(work_dir, 'last_checkpoint')) and not force:
@@ -236,16 +249,17 @@ def train(config: str, work_dir: str, epochs: int, seed: int, root: str, data_id
         f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={val_interval}',
         f'default_hooks.checkpoint.interval={val_interval}', *schedule_options(config, epochs),
         f'randomness.seed={seed}', *extra
-    ], osp.join(work_dir, 'train.log'))
+    ], osp.join(work_dir, 'train.log'), threads)
     with open(settings_file, 'w') as f:
         json.dump(settings, f, indent=1)
     return best_checkpoint(work_dir), True
 
 
 def test(config: str, checkpoint: str, work_dir: str, root: str, extra: Sequence[str], force: bool,
-         split: str = 'test') -> str:
+         split: str = 'test', threads: Optional[int] = None) -> str:
     """Test with the stock tools/test.py on ``split`` unless ``work_dir`` holds predictions made with the same
-    checkpoint and options; returns the folder of per-video prediction files."""
+    checkpoint and options; returns the folder of per-video prediction files. ``threads``: see
+    :func:`run_stock_tool`."""
     suffix = '' if split == 'test' else f'_{split}'
     pred_dir = osp.join(work_dir, 'predictions' + suffix)
     settings_file = osp.join(work_dir, f'test_settings{suffix}.json')
@@ -261,10 +275,27 @@ def test(config: str, checkpoint: str, work_dir: str, root: str, extra: Sequence
     run_stock_tool([
         sys.executable, tool, config, checkpoint, '--work-dir',
         osp.join(work_dir, 'test' + suffix), '--cfg-options', *data_options(root, pred_dir, split), *extra
-    ], osp.join(work_dir, f'test{suffix}.log'))
+    ], osp.join(work_dir, f'test{suffix}.log'), threads)
     with open(settings_file, 'w') as f:
         json.dump(settings, f, indent=1)
     return pred_dir
+
+
+def run_jobs(jobs: Sequence[Tuple[str, Callable[[], Any]]], workers: int) -> 'OrderedDict[str, Any]':
+    """Run named jobs, ``workers`` at a time, in the order given (``workers=1``: one after the other).
+
+    Every job runs to its end even when another fails; then the failures are raised together, each under its
+    job's name. Returns name -> the job's return value, in the order given."""
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [(name, pool.submit(job)) for name, job in jobs]
+        errors = []
+        for name, future in futures:
+            error = future.exception()
+            if error is not None:
+                errors.append(f'{name}: {error}')
+    if errors:
+        raise SystemExit('failed: ' + '\n\n'.join(errors))
+    return OrderedDict((name, future.result()) for name, future in futures)
 
 
 def pick_hard_clip(hard_file: str, gt_dir: str, length: int = 4):
@@ -358,6 +389,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--split', choices=['test', 'val'], default='test',
                         help='split the arms are tested and reported on: test (default, the reported numbers) or '
                         'val (to choose settings while developing without looking at test)')
+    parser.add_argument('--jobs', type=int, help="stage-2 arms of a repeat run at a time, the CPU cores split among "
+                        "them (default: the preset's; demo 2, bench 1)")
     parser.add_argument('--force', action='store_true', help='rerun stages whose outputs exist')
     parser.add_argument('--skip-video', action='store_true', help='do not render the video clip at the end')
     return parser.parse_args(argv)
@@ -439,7 +472,7 @@ def summary_tables(totals: Dict[int, Dict[str, Dict[str, float]]]) -> str:
 
 
 def run_repeat(repeat: int, arm_names: Sequence[str], preset: dict, args: argparse.Namespace, work_dir: str,
-               stage1_epochs: int, stage2_epochs: int, render: bool) -> Dict[str, Dict[str, float]]:
+               stage1_epochs: int, stage2_epochs: int, jobs: int, render: bool) -> Dict[str, Dict[str, float]]:
     """Generate repeat ``repeat``'s data set, train and test its arms, write its report; returns its Total APs."""
     repeat_dir = osp.join(work_dir, f'repeat{repeat}')
     os.makedirs(repeat_dir, exist_ok=True)
@@ -461,27 +494,32 @@ def run_repeat(repeat: int, arm_names: Sequence[str], preset: dict, args: argpar
         stage1_ckpt, stage1_new = train(STAGE1_CONFIG, stage1_dir, stage1_epochs, seed, root, data_id, [],
                                         args.force, val_interval=max(1, stage1_epochs // 4))
         stage1_scalars = scalars_file(stage1_dir)
-    runs = OrderedDict()
-    runs['single-frame'] = dict(
-        pred_dir=test(STAGE1_CONFIG, stage1_ckpt, stage1_dir, root, [], args.force or stage1_new, args.split),
-        scalars=stage1_scalars)
-    checkpoints = {}
-    for name in arm_names:
-        arm = ARMS[name]
-        if arm.config is None:
-            continue
+    # stage 1's test and the stage-2 arms (each trained, then tested) run ``jobs`` at a time, in this order
+    threads = None if jobs <= 1 else max(1, (os.cpu_count() or 1) // jobs)
+
+    def stage1_test() -> dict:
+        return dict(pred_dir=test(STAGE1_CONFIG, stage1_ckpt, stage1_dir, root, [], args.force or stage1_new,
+                                  args.split, threads),
+                    scalars=stage1_scalars,
+                    checkpoint=stage1_ckpt)
+
+    def stage2(name: str, arm: Arm) -> dict:
         options = list(arm.options) + (list(args.fami_options) if arm.config == FAMI_CONFIG else [])
         log(f'--- repeat {repeat}: stage 2, {name} ({arm.description}; {stage2_epochs} epochs)')
         arm_dir = osp.join(repeat_dir, arm.dir_name)
         # stage 2 validates only at the end: one FAMI validation pass costs about a training epoch on the CPU
         ckpt, new = train(arm.config, arm_dir, stage2_epochs, seed, root, data_id, [f'load_from={stage1_ckpt}'] +
-                          options, args.force or stage1_new, val_interval=stage2_epochs)
-        runs[name] = dict(pred_dir=test(arm.config, ckpt, arm_dir, root, options, args.force or new, args.split),
-                          scalars=scalars_file(arm_dir))
-        checkpoints[name] = ckpt
+                          options, args.force or stage1_new, val_interval=stage2_epochs, threads=threads)
+        return dict(pred_dir=test(arm.config, ckpt, arm_dir, root, options, args.force or new, args.split, threads),
+                    scalars=scalars_file(arm_dir),
+                    checkpoint=ckpt)
+
+    stage2_jobs = [(name, lambda name=name: stage2(name, ARMS[name])) for name in arm_names
+                   if ARMS[name].config is not None]
+    runs = run_jobs([('single-frame', stage1_test)] + stage2_jobs, jobs)
     totals = report(root, runs, repeat_dir, args.split)
-    if render and args.split == 'test' and not args.skip_video and 'FAMI-Pose' in checkpoints:
-        render_clip(root, checkpoints['FAMI-Pose'], repeat_dir, args.fami_options)
+    if render and args.split == 'test' and not args.skip_video and 'FAMI-Pose' in runs:
+        render_clip(root, runs['FAMI-Pose']['checkpoint'], repeat_dir, args.fami_options)
     return totals
 
 
@@ -490,6 +528,9 @@ def main(argv=None) -> None:
     preset = PRESETS[args.preset]
     stage1_epochs = args.stage1_epochs or preset['stage1_epochs']
     stage2_epochs = args.stage2_epochs or preset['stage2_epochs']
+    jobs = preset['jobs'] if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise SystemExit(f'--jobs {jobs}: use 1 (one tool at a time) or more')
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
     start = time.time()
@@ -498,14 +539,15 @@ def main(argv=None) -> None:
 
     totals = OrderedDict()
     for repeat, arm_names in schedule.items():
-        totals[repeat] = run_repeat(repeat, arm_names, preset, args, work_dir, stage1_epochs, stage2_epochs,
+        totals[repeat] = run_repeat(repeat, arm_names, preset, args, work_dir, stage1_epochs, stage2_epochs, jobs,
                                     render=repeat == next(iter(schedule)))
 
     minutes = (time.time() - start) / 60
     what = 'the held-out test split' if args.split == 'test' else 'the val split (for choosing settings)'
     summary = (f'PoseTrack Total AP on {what} (detected boxes); repeat r = data seed r and '
                f'training seed r; stage 1 {stage1_epochs} epochs (best on val), stage 2 {stage2_epochs} epochs '
-               f'(every arm from the same stage-1 checkpoint); this run took {minutes:.1f} min.\n\n' +
+               f'(every arm from the same stage-1 checkpoint); this run took {minutes:.1f} min, {jobs} tool(s) at a '
+               'time.\n\n' +
                summary_tables(totals))
     print('\n' + summary + '\n', flush=True)
     suffix = '' if args.split == 'test' else f'_{args.split}'

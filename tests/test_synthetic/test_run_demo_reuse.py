@@ -46,7 +46,7 @@ def test_train_reruns_only_when_settings_change(run_demo, tmp_path,
                                                 monkeypatch):
     calls = []
 
-    def fake_stock_tool(args, log_file):
+    def fake_stock_tool(args, log_file, threads=None):
         """Stands in for tools/train.py: records the call, writes a
         checkpoint, mmengine's last_checkpoint marker and the configs'
         CheckpointAliasHook link last.pth."""
@@ -134,3 +134,44 @@ def test_summary_tables_pair_differences_per_repeat(run_demo):
     assert 'nan' not in '\n'.join(lines)
     with pytest.raises(ValueError, match='no results'):
         run_demo.summary_tables({})
+
+
+def test_run_jobs_runs_side_by_side_and_reports_every_failure(run_demo):
+    import threading
+    barrier = threading.Barrier(2, timeout=10)  # passes only when both jobs run at once
+    done = []
+
+    def job(name):
+        barrier.wait()
+        done.append(name)
+        return name.upper()
+
+    out = run_demo.run_jobs([('a', lambda: job('a')), ('b', lambda: job('b'))], workers=2)
+    assert list(out.items()) == [('a', 'A'), ('b', 'B')]
+
+    order = []
+
+    def failing():
+        order.append('bad')
+        raise SystemExit('tools/train.py failed (exit 1); full log: x/train.log')
+
+    with pytest.raises(SystemExit) as info:
+        run_demo.run_jobs([('bad', failing), ('good', lambda: order.append('good'))], workers=1)
+    assert order == ['bad', 'good']  # one at a time, in order, and the second still ran
+    assert 'bad: tools/train.py failed (exit 1); full log: x/train.log' in str(info.value)
+    assert 'good' not in str(info.value)
+
+
+def test_run_stock_tool_caps_threads_and_keeps_the_log(run_demo, tmp_path):
+    import sys
+    log_file = str(tmp_path / 'arm' / 'train.log')
+    os.makedirs(osp.dirname(log_file))
+    show = 'import os; print("threads", os.environ.get("OMP_NUM_THREADS"), os.environ.get("MKL_NUM_THREADS"))'
+    run_demo.run_stock_tool([sys.executable, '-c', show], log_file, threads=1)
+    with open(log_file) as f:
+        assert f.read().split() == ['threads', '1', '1']
+    run_demo.run_stock_tool([sys.executable, '-c', show], log_file)
+    with open(log_file) as f:
+        assert f.read().split()[1] == str(os.environ.get('OMP_NUM_THREADS'))  # None: left as it was
+    with pytest.raises(SystemExit, match='exit 3'):
+        run_demo.run_stock_tool([sys.executable, '-c', 'raise SystemExit(3)'], log_file)
