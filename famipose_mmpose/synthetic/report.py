@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from ..evaluation.posetrack_ap import (POSEVAL_JOINT_NAMES, PoseTrackAP, PoseTrackFrame, evaluate_joint_subset_ap,
-                                       evaluate_posetrack_ap, load_posetrack_folder, load_posetrack_video)
+                                       evaluate_posetrack_ap, load_posetrack_folder, load_posetrack_video, match_frame)
 from ..utils.frames import frame_file_key
 
 #: Frame subsets reported by the demo: name -> description.
@@ -117,6 +117,16 @@ def subset_ap(gt_dir: str, pred_dir: str, hard_file: str) -> 'OrderedDict[str, P
     """
     gt_videos = load_posetrack_folder(gt_dir, require_head_box=True)
     pred_videos = load_predictions(gt_dir, pred_dir)
+    results = frame_subset_ap(gt_videos, pred_videos, hard_file)
+    for name, (field, _) in JOINT_SUBSETS.items():
+        mark_joint_subset(gt_dir, gt_videos, hard_file, field)
+        results[name] = evaluate_joint_subset_ap(gt_videos, pred_videos)
+    return results
+
+
+def frame_subset_ap(gt_videos: Mapping[str, List[PoseTrackFrame]], pred_videos: Mapping[str, List[PoseTrackFrame]],
+                    hard_file: str) -> 'OrderedDict[str, PoseTrackAP]':
+    """PoseTrack AP of loaded predictions on each frame subset of :data:`SUBSETS` (frames of the hard-case file)."""
     results = OrderedDict()
     for name, keys in hard_frame_keys(hard_file).items():
         gt_sub, pred_sub = OrderedDict(), OrderedDict()
@@ -126,10 +136,43 @@ def subset_ap(gt_dir: str, pred_dir: str, hard_file: str) -> 'OrderedDict[str, P
             gt_sub[video] = kept
             pred_sub[video] = [pred_by_key[frame_file_key(frame.file_name)] for frame in kept]
         results[name] = evaluate_posetrack_ap(gt_sub, pred_sub)
-    for name, (field, _) in JOINT_SUBSETS.items():
-        mark_joint_subset(gt_dir, gt_videos, hard_file, field)
-        results[name] = evaluate_joint_subset_ap(gt_videos, pred_videos)
     return results
+
+
+def oracle_joint_ap(gt_dir: str, pred_dir: str, hard_file: str,
+                    field: str = 'occluded_joints') -> 'OrderedDict[str, PoseTrackAP]':
+    """The frame-subset AP the predictions would have if the joints listed under ``field`` in the hard-case file
+    (e.g. the occluder-covered ones) were predicted exactly: the most a model could gain on those frames by repairing
+    those joints alone, everything else as it predicted.
+
+    Each ground-truth person's listed joints are copied into the prediction the PoseTrack AP's matching
+    (:func:`~famipose_mmpose.evaluation.posetrack_ap.match_frame`, on the frame's people before ignore regions are
+    applied) gives it, with the prediction's own scores; a person no prediction is matched to stays missed.
+    Arguments as for :func:`subset_ap`; ``field`` is a field of :data:`JOINT_SUBSETS`.
+
+    Returns:
+        OrderedDict[str, PoseTrackAP]: One result per frame subset of :data:`SUBSETS`.
+    """
+    fields = [known for known, _ in JOINT_SUBSETS.values()]
+    if field not in fields:
+        raise ValueError(f'oracle_joint_ap: field={field!r} is not a joint subset of the hard-case file; use one of '
+                         f'{fields}')
+    gt_videos = load_posetrack_folder(gt_dir, require_head_box=True)
+    mark_joint_subset(gt_dir, gt_videos, hard_file, field)
+    pred_videos = load_predictions(gt_dir, pred_dir)
+    for video, gt_frames in gt_videos.items():
+        pred_by_key = {frame_file_key(frame.file_name): frame for frame in pred_videos[video]}
+        for gt_frame in gt_frames:
+            pred_frame = pred_by_key.get(frame_file_key(gt_frame.file_name))
+            if pred_frame is None or not gt_frame.people:
+                continue
+            for gt_person, p in zip(gt_frame.people, match_frame(gt_frame.people, pred_frame.people).pred_of_gt):
+                if p < 0:
+                    continue
+                pred_person = pred_frame.people[p]
+                for joint, xy in zip(gt_person.joint_ids[gt_person.counted], gt_person.coords[gt_person.counted]):
+                    pred_person.coords[pred_person.joint_ids == joint] = xy
+    return frame_subset_ap(gt_videos, pred_videos, hard_file)
 
 
 def format_ap_table(results: Mapping[str, Mapping[str, PoseTrackAP]],
