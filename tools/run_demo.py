@@ -29,6 +29,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -130,8 +131,16 @@ PRESETS = {
 }
 
 
+_PRINT_LOCK = threading.Lock()  # tools run side by side (--jobs) print whole lines
+
+
+def say(line: str) -> None:
+    with _PRINT_LOCK:
+        print(line, flush=True)
+
+
 def log(message: str) -> None:
-    print(f'[demo {time.strftime("%H:%M:%S")}] {message}', flush=True)
+    say(f'[demo {time.strftime("%H:%M:%S")}] {message}')
 
 
 def run_stock_tool(args: List[str], log_file: str, threads: Optional[int] = None) -> None:
@@ -149,7 +158,7 @@ def run_stock_tool(args: List[str], log_file: str, threads: Optional[int] = None
         for line in proc.stdout:
             out.write(line)
             if 'Epoch(train)' in line or 'PoseTrack AP:' in line or 'Error' in line:
-                print(f'    [{tag}] ' + line.split(' - mmengine - INFO - ')[-1].rstrip()[:150], flush=True)
+                say(f'    [{tag}] ' + line.split(' - mmengine - INFO - ')[-1].rstrip()[:150])
         proc.wait()
     if proc.returncode != 0:
         with open(log_file) as f:
@@ -231,6 +240,8 @@ def train(config: str, work_dir: str, epochs: int, seed: int, root: str, data_id
 
     Returns the best checkpoint and whether it was trained now. ``threads``: see :func:`run_stock_tool`."""
     settings = dict(config=osp.relpath(config, REPO), epochs=epochs, seed=seed, data=data_id, options=list(extra))
+    if threads is not None:  # the thread count changes the order of float sums: a run with other threads is redone
+        settings['threads'] = threads
     settings_file = osp.join(work_dir, 'demo_settings.json')
     if osp.isfile(osp.join(work_dir, 'last_checkpoint')) and not force:
         previous = None
@@ -265,6 +276,8 @@ def test(config: str, checkpoint: str, work_dir: str, root: str, extra: Sequence
     settings_file = osp.join(work_dir, f'test_settings{suffix}.json')
     settings = dict(config=osp.relpath(config, REPO), checkpoint=osp.realpath(checkpoint), root=root,
                     split=split, options=list(extra))
+    if threads is not None:
+        settings['threads'] = threads
     if osp.isdir(pred_dir) and os.listdir(pred_dir) and not force and osp.isfile(settings_file):
         with open(settings_file) as f:
             if json.load(f) == settings:
@@ -282,20 +295,31 @@ def test(config: str, checkpoint: str, work_dir: str, root: str, extra: Sequence
 
 
 def run_jobs(jobs: Sequence[Tuple[str, Callable[[], Any]]], workers: int) -> 'OrderedDict[str, Any]':
-    """Run named jobs, ``workers`` at a time, in the order given (``workers=1``: one after the other).
+    """Run named jobs, ``workers`` at a time, in the order given; returns name -> the job's return value.
 
-    Every job runs to its end even when another fails; then the failures are raised together, each under its
-    job's name. Returns name -> the job's return value, in the order given."""
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    ``workers=1``: one after the other, stopping at the first failure. More: every started job runs to its end even
+    when another fails, then the failures are raised together, each under its job's name; an interrupt (Ctrl-C)
+    cancels the jobs not yet started."""
+    if workers <= 1:
+        return OrderedDict((name, job()) for name, job in jobs)
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         futures = [(name, pool.submit(job)) for name, job in jobs]
-        errors = []
-        for name, future in futures:
-            error = future.exception()
-            if error is not None:
-                errors.append(f'{name}: {error}')
+        errors = [f'{name}: {future.exception()}' for name, future in futures if future.exception() is not None]
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     if errors:
         raise SystemExit('failed: ' + '\n\n'.join(errors))
     return OrderedDict((name, future.result()) for name, future in futures)
+
+
+def cpu_cores() -> int:
+    """The cores this process may run on (its affinity where the platform tells it)."""
+    if hasattr(os, 'sched_getaffinity'):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def pick_hard_clip(hard_file: str, gt_dir: str, length: int = 4):
@@ -495,7 +519,7 @@ def run_repeat(repeat: int, arm_names: Sequence[str], preset: dict, args: argpar
                                         args.force, val_interval=max(1, stage1_epochs // 4))
         stage1_scalars = scalars_file(stage1_dir)
     # stage 1's test and the stage-2 arms (each trained, then tested) run ``jobs`` at a time, in this order
-    threads = None if jobs <= 1 else max(1, (os.cpu_count() or 1) // jobs)
+    threads = None if jobs <= 1 else max(1, cpu_cores() // jobs)
 
     def stage1_test() -> dict:
         return dict(pred_dir=test(STAGE1_CONFIG, stage1_ckpt, stage1_dir, root, [], args.force or stage1_new,

@@ -579,6 +579,30 @@ def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     return (crossings % 2 == 1) & ~on_boundary
 
 
+def mask_ignored_points(
+        people: Sequence[PoseTrackPerson],
+        regions: Sequence[np.ndarray]) -> List[PoseTrackPerson]:
+    """Each person without its points inside ignore regions, in order and
+    all kept (a person left without points matches nothing).
+
+    Args:
+        people (Sequence[PoseTrackPerson]): People of the frame.
+        regions (Sequence[np.ndarray]): Ignore polygons, each (V, 2).
+
+    Returns:
+        list[PoseTrackPerson]: One person per input person.
+    """
+    if len(regions) == 0:
+        return list(people)
+    masked = []
+    for person in people:
+        inside = np.zeros(person.num_points, dtype=bool)
+        for poly in regions:
+            inside |= points_in_polygon(person.coords, poly)
+        masked.append(person.keep_points(~inside))
+    return masked
+
+
 def remove_ignored_points(
         people: Sequence[PoseTrackPerson],
         regions: Sequence[np.ndarray]) -> List[PoseTrackPerson]:
@@ -594,17 +618,7 @@ def remove_ignored_points(
     Returns:
         list[PoseTrackPerson]: The remaining people, in order.
     """
-    if len(regions) == 0:
-        return list(people)
-    kept = []
-    for person in people:
-        inside = np.zeros(person.num_points, dtype=bool)
-        for poly in regions:
-            inside |= points_in_polygon(person.coords, poly)
-        person = person.keep_points(~inside)
-        if person.num_points > 0:
-            kept.append(person)
-    return kept
+    return [person for person in mask_ignored_points(people, regions) if person.num_points > 0]
 
 
 class FrameMatch(NamedTuple):

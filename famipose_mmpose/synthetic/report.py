@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 
 from ..evaluation.posetrack_ap import (POSEVAL_JOINT_NAMES, PoseTrackAP, PoseTrackFrame, evaluate_joint_subset_ap,
-                                       evaluate_posetrack_ap, load_posetrack_folder, load_posetrack_video, match_frame)
+                                       evaluate_posetrack_ap, load_posetrack_folder, load_posetrack_video,
+                                       mask_ignored_points, match_frame)
 from ..utils.frames import frame_file_key
 
 #: Frame subsets reported by the demo: name -> description.
@@ -142,12 +143,12 @@ def frame_subset_ap(gt_videos: Mapping[str, List[PoseTrackFrame]], pred_videos: 
 def oracle_joint_ap(gt_dir: str, pred_dir: str, hard_file: str,
                     field: str = 'occluded_joints') -> 'OrderedDict[str, PoseTrackAP]':
     """The frame-subset AP the predictions would have if the joints listed under ``field`` in the hard-case file
-    (e.g. the occluder-covered ones) were predicted exactly: the most a model could gain on those frames by repairing
-    those joints alone, everything else as it predicted.
+    (e.g. the occluder-covered ones) were placed exactly: what repairing those joints' positions gains on those
+    frames with the model's own scores and people held fixed (not a bound on what other scores could give).
 
-    Each ground-truth person's listed joints are copied into the prediction the PoseTrack AP's matching
-    (:func:`~famipose_mmpose.evaluation.posetrack_ap.match_frame`, on the frame's people before ignore regions are
-    applied) gives it, with the prediction's own scores; a person no prediction is matched to stays missed.
+    Each ground-truth person's listed joints are copied into the prediction the PoseTrack AP matches to it
+    (:func:`~famipose_mmpose.evaluation.posetrack_ap.match_frame` on the people with their points in ignore regions
+    removed, as the metric does), keeping the prediction's scores; a person no prediction is matched to stays missed.
     Arguments as for :func:`subset_ap`; ``field`` is a field of :data:`JOINT_SUBSETS`.
 
     Returns:
@@ -166,12 +167,15 @@ def oracle_joint_ap(gt_dir: str, pred_dir: str, hard_file: str,
             pred_frame = pred_by_key.get(frame_file_key(gt_frame.file_name))
             if pred_frame is None or not gt_frame.people:
                 continue
-            for gt_person, p in zip(gt_frame.people, match_frame(gt_frame.people, pred_frame.people).pred_of_gt):
+            matched = match_frame(mask_ignored_points(gt_frame.people, gt_frame.ignore_regions),
+                                  mask_ignored_points(pred_frame.people, gt_frame.ignore_regions))
+            for gt_person, p in zip(gt_frame.people, matched.pred_of_gt):
                 if p < 0:
                     continue
+                coords, _, _ = gt_person.dense()  # the first listed point of a joint, as the metric reads it
                 pred_person = pred_frame.people[p]
-                for joint, xy in zip(gt_person.joint_ids[gt_person.counted], gt_person.coords[gt_person.counted]):
-                    pred_person.coords[pred_person.joint_ids == joint] = xy
+                for joint in np.flatnonzero(gt_person.counted_joints()):
+                    pred_person.coords[pred_person.joint_ids == joint] = coords[joint]
     return frame_subset_ap(gt_videos, pred_videos, hard_file)
 
 

@@ -139,11 +139,9 @@ def test_summary_tables_pair_differences_per_repeat(run_demo):
 def test_run_jobs_runs_side_by_side_and_reports_every_failure(run_demo):
     import threading
     barrier = threading.Barrier(2, timeout=10)  # passes only when both jobs run at once
-    done = []
 
     def job(name):
         barrier.wait()
-        done.append(name)
         return name.upper()
 
     out = run_demo.run_jobs([('a', lambda: job('a')), ('b', lambda: job('b'))], workers=2)
@@ -155,11 +153,64 @@ def test_run_jobs_runs_side_by_side_and_reports_every_failure(run_demo):
         order.append('bad')
         raise SystemExit('tools/train.py failed (exit 1); full log: x/train.log')
 
+    # side by side: the other job still runs to its end, the failure is named
     with pytest.raises(SystemExit) as info:
-        run_demo.run_jobs([('bad', failing), ('good', lambda: order.append('good'))], workers=1)
-    assert order == ['bad', 'good']  # one at a time, in order, and the second still ran
+        run_demo.run_jobs([('bad', failing), ('good', lambda: order.append('good'))], workers=2)
+    assert sorted(order) == ['bad', 'good']
     assert 'bad: tools/train.py failed (exit 1); full log: x/train.log' in str(info.value)
     assert 'good' not in str(info.value)
+
+    # one at a time: in order, stopping at the first failure
+    order.clear()
+    with pytest.raises(SystemExit, match='full log: x/train.log'):
+        run_demo.run_jobs([('bad', failing), ('good', lambda: order.append('good'))], workers=1)
+    assert order == ['bad']
+
+
+@pytest.mark.parametrize('jobs', [1, 2])
+def test_run_repeat_gives_each_arm_its_checkpoint_and_thread_share(run_demo, tmp_path, monkeypatch, jobs):
+    """The wiring of a repeat, the tools stubbed: every arm trains from the stage-1 checkpoint and is tested with
+    its own checkpoint and options; side by side every tool gets cores / jobs threads, one at a time none is set."""
+    import argparse
+    trained, tested, reported = [], [], {}
+
+    def fake_train(config, work_dir, epochs, seed, root, data_id, extra, force, val_interval, threads=None):
+        trained.append(dict(dir=osp.basename(work_dir), extra=list(extra), threads=threads))
+        return osp.join(work_dir, 'best.pth'), True
+
+    def fake_test(config, checkpoint, work_dir, root, extra, force, split='test', threads=None):
+        tested.append(dict(dir=osp.basename(work_dir), checkpoint=checkpoint, extra=list(extra), threads=threads))
+        return osp.join(work_dir, 'predictions')
+
+    def fake_report(root, runs, out_dir, split='test'):
+        reported.update(runs)
+        return {name: {'all': 0.0} for name in runs}
+
+    monkeypatch.setattr(run_demo, 'prepare_data', lambda root, options, seed: dict(seed=seed))
+    monkeypatch.setattr(run_demo, 'train', fake_train)
+    monkeypatch.setattr(run_demo, 'test', fake_test)
+    monkeypatch.setattr(run_demo, 'report', fake_report)
+    monkeypatch.setattr(run_demo, 'scalars_file', lambda work_dir: osp.join(work_dir, 'scalars.json'))
+    monkeypatch.setattr(run_demo, 'cpu_cores', lambda: 4)
+    args = argparse.Namespace(data=[], stage1_from=None, force=False, split='test', fami_options=[],
+                              skip_video=True)
+    names = ['single-frame', 'static support', 'FAMI-Pose']
+    totals = run_demo.run_repeat(0, names, run_demo.PRESETS['demo'], args, str(tmp_path), 1, 1, jobs, render=False)
+
+    assert list(totals) == names and list(reported) == names
+    stage1 = osp.join(str(tmp_path), 'repeat0', 'stage1_single_frame', 'best.pth')
+    assert trained[0]['dir'] == 'stage1_single_frame' and trained[0]['threads'] is None  # stage 1 runs alone
+    share = None if jobs == 1 else 2
+    by_dir = {t['dir']: t for t in trained[1:]}
+    assert sorted(by_dir) == ['stage2_famipose', 'static_support']
+    for t in by_dir.values():
+        assert t['extra'][0] == f'load_from={stage1}' and t['threads'] == share
+    assert 'train_dataloader.dataset.static_support=True' in by_dir['static_support']['extra']
+    assert not any('static_support' in o for o in by_dir['stage2_famipose']['extra'])
+    for t in tested:
+        assert osp.basename(osp.dirname(t['checkpoint'])) == t['dir'] and t['threads'] == share
+    assert reported['FAMI-Pose']['checkpoint'].endswith(osp.join('stage2_famipose', 'best.pth'))
+    assert reported['static support']['pred_dir'].endswith(osp.join('static_support', 'predictions'))
 
 
 def test_run_stock_tool_caps_threads_and_keeps_the_log(run_demo, tmp_path):

@@ -92,8 +92,9 @@ def _covered_joints(hard_file):
         }
 
 
-def _shift_joints(root, out_dir, joints_of):
-    """Write the ground truth as predictions (score 1) with the joints ``joints_of(annotation id)`` moved 40 px."""
+def _shift_joints(root, out_dir, joints_of, shuffle=False):
+    """Write the ground truth as predictions (score 1) with the joints ``joints_of(annotation id)`` moved 40 px;
+    ``shuffle``: the people of each frame in reverse order, with scores between 0.5 and 1."""
     gt_dir = os.path.join(str(root), 'annotations', 'val')
     os.makedirs(out_dir)
     for name in os.listdir(gt_dir):
@@ -105,8 +106,13 @@ def _shift_joints(root, out_dir, joints_of):
             kpts[kpts[:, 2] > 0, 2] = 1.0
             for joint in joints_of(ann['id']):
                 kpts[joint, 0] += 40
+            if shuffle:
+                varied = 0.5 + 0.5 * ((ann['id'] * 7919 + np.arange(len(kpts))) % 97) / 97
+                kpts[kpts[:, 2] > 0, 2] = varied[kpts[:, 2] > 0]
             annotations.append(dict(image_id=ann['image_id'], track_id=ann['track_id'], keypoints=kpts.ravel().tolist(),
                                     scores=kpts[:, 2].tolist()))
+        if shuffle:
+            annotations = annotations[::-1]  # the files list frames' people in another order than the ground truth
         with open(os.path.join(out_dir, name), 'w') as f:
             json.dump(dict(images=gt['images'], annotations=annotations, categories=gt['categories']), f)
 
@@ -140,7 +146,8 @@ def test_oracle_repairs_exactly_the_covered_joints(rich_set, tmp_path):
     hard_file = os.path.join(str(root), 'annotations', 'val_hard.json')
     covered = _covered_joints(hard_file)
     spoiled = str(tmp_path / 'covered_moved')
-    _shift_joints(root, spoiled, lambda ann_id: covered[ann_id])
+    # people listed in reverse order: copying joints by list position instead of by the matching would fail
+    _shift_joints(root, spoiled, lambda ann_id: covered[ann_id], shuffle=True)
     assert subset_ap(gt_dir, spoiled, hard_file)['occluded'].parts['Total'] < 100.0
     oracle = oracle_joint_ap(gt_dir, spoiled, hard_file)
     assert list(oracle) == ['all', 'occluded', 'blurred']
