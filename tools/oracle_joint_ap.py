@@ -1,10 +1,11 @@
-"""How much could repairing the occluded joints alone raise the AP on occluded frames?  (an upper bound)
+"""How much does placing the occluded joints exactly raise the AP on occluded frames, all else as predicted?
 
 For each prediction folder (per-video files as ``tools/test.py`` writes them, e.g. ``<arm>/predictions_val`` of a
 ``tools/run_demo.py`` run) it prints the PoseTrack Total AP on every frame subset of the synthetic set's split as
 predicted, and again with every joint of the chosen joint subset (default: the occluder-covered joints) put exactly on
 the ground truth of the person it is matched to (``famipose_mmpose.synthetic.report.oracle_joint_ap``). The
-difference is the most a temporal model could gain on those frames by repairing those joints and nothing else.
+difference is what repairing those joints' positions gains on those frames with the model's own scores and people
+held fixed.
 
 Example::
 
