@@ -22,6 +22,7 @@ epochs, training seed, options) is not run again (``--force`` reruns); one made 
 one-thread runs side by side finish sooner than the same runs one after the other with two threads each.
 """
 import argparse
+import functools
 import json
 import os
 import os.path as osp
@@ -527,7 +528,8 @@ def run_repeat(repeat: int, arm_names: Sequence[str], preset: dict, args: argpar
                     scalars=stage1_scalars,
                     checkpoint=stage1_ckpt)
 
-    def stage2(name: str, arm: Arm) -> dict:
+    def stage2(name: str) -> dict:
+        arm = ARMS[name]
         options = list(arm.options) + (list(args.fami_options) if arm.config == FAMI_CONFIG else [])
         log(f'--- repeat {repeat}: stage 2, {name} ({arm.description}; {stage2_epochs} epochs)')
         arm_dir = osp.join(repeat_dir, arm.dir_name)
@@ -538,8 +540,7 @@ def run_repeat(repeat: int, arm_names: Sequence[str], preset: dict, args: argpar
                     scalars=scalars_file(arm_dir),
                     checkpoint=ckpt)
 
-    stage2_jobs = [(name, lambda name=name: stage2(name, ARMS[name])) for name in arm_names
-                   if ARMS[name].config is not None]
+    stage2_jobs = [(name, functools.partial(stage2, name)) for name in arm_names if ARMS[name].config is not None]
     runs = run_jobs([('single-frame', stage1_test)] + stage2_jobs, jobs)
     totals = report(root, runs, repeat_dir, args.split)
     if render and args.split == 'test' and not args.skip_video and 'FAMI-Pose' in runs:
