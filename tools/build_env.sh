@@ -39,10 +39,32 @@ PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check -c "$PINS")
 step "build tools (setuptools with pkg_resources for mmcv's setup.py, ninja, wheel, cython)"
 "${PIP[@]}" setuptools ninja wheel cython
 
+need_space() {  # need_space GB DIR WHAT -> exit with a clear message when DIR's file system has less than GB free
+    local free_gb
+    free_gb=$(( $(df -Pk "$2" | awk 'NR==2 {print $4}') / 1024 / 1024 ))
+    if (( free_gb < $1 )); then
+        echo "[env] $3 needs about $1 GB free in $2, which has $free_gb GB: free disk space (old virtual" \
+             "environments, work_dirs, fresh clones under ${TMPDIR:-/tmp}) or point FAMIPOSE_VENV / TMPDIR elsewhere," \
+             "then run \`make env\` again" >&2
+        exit 1
+    fi
+}
+
 step "torch $(pin torch) + torchvision $(pin torchvision) from the package registry"
+if ! "$VENV/bin/python" -c "import torch, torchvision" 2>/dev/null; then
+    # The CUDA builds take about 5 GB in the venv; pip first downloads and unpacks about 3 GB of wheels under TMPDIR.
+    tmp="${TMPDIR:-/tmp}"
+    if [[ "$(stat -c %d "$VENV")" == "$(stat -c %d "$tmp")" ]]; then
+        need_space 8 "$VENV" "installing torch $(pin torch) and torchvision $(pin torchvision)"
+    else
+        need_space 5 "$VENV" "installing torch $(pin torch) and torchvision $(pin torchvision)"
+        need_space 3 "$tmp" "downloading the torch wheels"
+    fi
+fi
 # The machine's find-links holds a CPU-only torch; the registry's torchvision is built against the registry's torch,
-# so both come from the registry with the machine's pip configuration switched off.
-PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= "${PIP[@]}" "torch==$(pin torch)" "torchvision==$(pin torchvision)"
+# so both come from the registry with the machine's pip configuration switched off (and pip's cache, which would
+# keep another 3 GB copy of the wheels).
+PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= "${PIP[@]}" --no-cache-dir "torch==$(pin torch)" "torchvision==$(pin torchvision)"
 
 step "numpy 2, opencv, mmengine $(pin mmengine)"
 "${PIP[@]}" numpy opencv-python "mmengine==$(pin mmengine)"
