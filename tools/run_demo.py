@@ -419,7 +419,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='split the arms are tested and reported on: test (default, the reported numbers) or '
                         'val (to choose settings while developing without looking at test)')
     parser.add_argument('--jobs', type=int, help="stage-2 arms of a repeat run at a time, the CPU cores split among "
-                        "them (default: the preset's; demo 2, bench 1)")
+                        "them (default: the preset's; demo and bench 2, smoke 1)")
     parser.add_argument('--force', action='store_true', help='rerun stages whose outputs exist')
     parser.add_argument('--skip-video', action='store_true', help='do not render the video clip at the end')
     return parser.parse_args(argv)
