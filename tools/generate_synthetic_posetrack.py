@@ -56,6 +56,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         type=float,
         help='about the fraction of person-frames with an occluded joint')
     parser.add_argument(
+        '--occluder-scale',
+        type=float,
+        help='linear size of the occluders (1.0: about 1-3 joints covered)')
+    parser.add_argument(
         '--blur-rate', type=float, help='fraction of motion-blurred frames')
     parser.add_argument(
         '--crowd-rate',
@@ -117,6 +121,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         person_height=args.person_height,
         people_per_video=args.people_per_video,
         occlusion_rate=args.occlusion_rate,
+        occluder_scale=args.occluder_scale,
         blur_rate=args.blur_rate,
         crowd_rate=args.crowd_rate,
         train_label_stride=args.train_label_stride,

@@ -203,6 +203,19 @@ def scalars_file(work_dir: str) -> str:
     return osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')
 
 
+def data_identity(record: dict) -> dict:
+    """The identity (seed, options) of a generated set from its summary or a stage's record, with options the
+    generator gained after it was made resolved to their defaults, so that an older set or stage still matches."""
+    from famipose_mmpose.synthetic.config import make_config
+    config = record.get('config')
+    if isinstance(config, dict):
+        try:
+            config = make_config('demo', **config).to_dict()
+        except (TypeError, ValueError):
+            pass  # unknown or invalid options: left as recorded, so the comparison fails and the stage is redone
+    return dict(seed=record.get('seed'), config=config)
+
+
 def prepare_data(root: str, options: dict, seed: int) -> dict:
     """Generate the synthetic set in ``root`` unless it holds one made with the same options; returns its identity
     (generator seed and resolved options), which the training stages record."""
@@ -215,7 +228,7 @@ def prepare_data(root: str, options: dict, seed: int) -> dict:
     if osp.isfile(summary_file) and osp.isfile(osp.join(root, 'annotations', 'val_hard.json')):
         with open(summary_file) as f:
             summary = json.load(f)
-        if dict(seed=summary.get('seed'), config=summary.get('config')) == wanted:
+        if data_identity(summary) == wanted:
             log(f'using the synthetic set in {root}')
             return wanted
         log(f'{root} holds a synthetic set made with other options; generating it anew')
@@ -253,7 +266,9 @@ def train(config: str, work_dir: str, epochs: int, seed: int, root: str, data_id
         if osp.isfile(settings_file):
             with open(settings_file) as f:
                 previous = json.load(f)
-        if previous == settings:
+            if isinstance(previous, dict) and isinstance(previous.get('data'), dict):
+                previous['data'] = data_identity(previous['data'])
+        if previous == dict(settings, data=data_identity(data_id)):
             log(f'{osp.relpath(work_dir)} is trained already with these settings (--force to retrain)')
             return best_checkpoint(work_dir), False
         log(f'{osp.relpath(work_dir)} holds a run with other settings ({previous}); training anew')

@@ -33,6 +33,13 @@ class SyntheticConfig:
             at least one joint covered by a moving occluder (calibrated on
             the demo preset; the summary reports the real counts); 0
             disables occluders. Defaults to 0.25.
+        occluder_scale (float): Linear size of the occluders relative to
+            the calibrated ranges (board width and height, pole width, disc
+            and blob radius; poles stay taller than the frame). Each sweeps
+            over its target in the same 3-8 frames, so a larger one covers
+            more of a person's joints per frame (about 1-3 at 1.0) and, as a
+            side effect, more person-frames; the count of occluders is left
+            as ``occlusion_rate`` sets it. Defaults to 1.0.
         blur_rate (float): Fraction of frames with camera motion blur (in
             short bursts), in [0, 1). Defaults to 0.15.
         crowd_rate (float): Probability that a video has a distant crowd,
@@ -57,6 +64,7 @@ class SyntheticConfig:
     person_height: Optional[Tuple[float, float]] = None
     people_per_video: Tuple[int, int] = (2, 4)
     occlusion_rate: float = 0.25
+    occluder_scale: float = 1.0
     blur_rate: float = 0.15
     crowd_rate: float = 0.4
     train_label_stride: int = 1
@@ -174,6 +182,7 @@ def make_config(preset: str = 'demo', **overrides: Any) -> SyntheticConfig:
     _check_range('people_per_video[1]', cfg.people_per_video[1], 1, 99,
                  True)
     _check_range('occlusion_rate', cfg.occlusion_rate, 0, 5, False)
+    _check_range('occluder_scale', cfg.occluder_scale, 0.1, 4, False)
     _check_range('blur_rate', cfg.blur_rate, 0, 0.95, False)
     _check_range('crowd_rate', cfg.crowd_rate, 0, 1, False)
     _check_range('train_label_stride', cfg.train_label_stride, 1, 9999, True)

@@ -415,6 +415,13 @@ def _sample_occluder(rng: np.random.Generator, cfg: SyntheticConfig,
         extent = 2 * radius
         # Mostly sideways: crossing a body vertically would take too long.
         theta = rng.uniform(-0.6, 0.6)
+    # The surface tile keeps the calibrated size (it repeats over a larger
+    # occluder), so that occluder_scale changes no random draw.
+    tile_size = int(np.ptp(outline, axis=0).max()) + 4
+    # Poles keep their length (taller than the frame), others scale whole.
+    outline = outline * (np.array([cfg.occluder_scale, 1.0])
+                         if kind == 'pole' else cfg.occluder_scale)
+    extent = extent * cfg.occluder_scale
     if rng.random() < 0.5:
         theta += math.pi
     direction = np.array([math.cos(theta), math.sin(theta)])
@@ -424,7 +431,6 @@ def _sample_occluder(rng: np.random.Generator, cfg: SyntheticConfig,
     center = aim + rng.normal(0, 0.15 * extent, size=2)
     if kind == 'pole':
         center[1] = aim[1] + rng.uniform(-0.3, 0.3) * cfg.image_height
-    size = int(np.ptp(outline, axis=0).max()) + 4
     return Occluder(
         kind=kind,
         outline=outline,
@@ -432,7 +438,7 @@ def _sample_occluder(rng: np.random.Generator, cfg: SyntheticConfig,
         velocity=velocity,
         t_center=t_center,
         color=random_color(rng),
-        texture=make_surface_tile(rng, min(size, 4 * cfg.image_height),
+        texture=make_surface_tile(rng, min(tile_size, 4 * cfg.image_height),
                                   bool(rng.random() < 0.5)))
 
 

@@ -42,6 +42,28 @@ def test_prepare_data_reuses_and_regenerates(run_demo, tmp_path):
         assert json.load(f)['seed'] == 1
 
 
+def test_set_made_before_a_new_generator_option_is_still_reused(run_demo, tmp_path):
+    """A set (and the stages trained on it) recorded before the generator gained an option matches the same set
+    asked for with that option at its default; asking for another value regenerates it."""
+    root = str(tmp_path / 'data')
+    summary_file = osp.join(root, 'synthetic_posetrack.json')
+    first = run_demo.prepare_data(root, dict(preset='tiny'), seed=0)
+    with open(summary_file) as f:
+        summary = json.load(f)
+    del summary['config']['occluder_scale']  # as written before the option existed
+    with open(summary_file, 'w') as f:
+        json.dump(summary, f)
+    stamp = os.stat(summary_file).st_mtime_ns
+    assert run_demo.prepare_data(root, dict(preset='tiny'), seed=0) == first
+    assert os.stat(summary_file).st_mtime_ns == stamp  # reused, not regenerated
+    old_record = dict(seed=0, config={k: v for k, v in first['config'].items() if k != 'occluder_scale'})
+    assert run_demo.data_identity(old_record) == first
+    bigger = run_demo.prepare_data(root, dict(preset='tiny', occluder_scale=2.0), seed=0)
+    assert bigger != first
+    with open(summary_file) as f:
+        assert json.load(f)['config']['occluder_scale'] == 2.0
+
+
 def test_train_reruns_only_when_settings_change(run_demo, tmp_path,
                                                 monkeypatch):
     calls = []

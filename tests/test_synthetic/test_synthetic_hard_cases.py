@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from famipose_mmpose.synthetic import motion_blur
+from famipose_mmpose.synthetic import make_config, motion_blur, sample_scene
 
 
 def _fixed(poly):
@@ -136,3 +136,28 @@ def test_ignore_regions_cover_the_crowd(rich_set, read_json):
     assert frames == sum(summary['splits'][s]['frames_with_ignore_regions']
                          for s in ('train', 'val'))
     assert frames > 0
+
+
+def test_occluder_scale_grows_the_same_occluders():
+    """occluder_scale changes only the occluders' size: same count, kinds, targets and timing (same random draws),
+    outlines scaled, poles kept taller than the frame; 1.0 is the calibrated default."""
+    base = make_config('demo', frames_per_video=30, occlusion_rate=2.0)
+    assert base.occluder_scale == 1.0
+    big = make_config('demo', frames_per_video=30, occlusion_rate=2.0, occluder_scale=2.0)
+    small_scene = sample_scene(np.random.default_rng(3), base, num_people=3)
+    big_scene = sample_scene(np.random.default_rng(3), big, num_people=3)
+    assert len(small_scene.occluders) == len(big_scene.occluders) > 4
+    kinds = set()
+    for small, large in zip(small_scene.occluders, big_scene.occluders):
+        assert small.kind == large.kind and small.t_center == large.t_center
+        kinds.add(small.kind)
+        width_small, height_small = np.ptp(small.outline, axis=0)
+        width_large, height_large = np.ptp(large.outline, axis=0)
+        if small.kind == 'pole':
+            assert width_large == pytest.approx(2 * width_small)
+            assert height_large == pytest.approx(height_small) and height_large > base.image_height
+        else:
+            np.testing.assert_allclose(large.outline, 2 * small.outline)
+    assert len(kinds) >= 2
+    with pytest.raises(ValueError, match='occluder_scale'):
+        make_config('demo', occluder_scale=0.0)
