@@ -58,7 +58,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--occluder-scale',
         type=float,
-        help='linear size of the occluders (1.0: about 1-3 joints covered)')
+        help='linear size of the occluders relative to the calibrated one, '
+        'in [0.1, 4] (1.0: about 1-3 joints of a person covered)')
     parser.add_argument(
         '--blur-rate', type=float, help='fraction of motion-blurred frames')
     parser.add_argument(

@@ -203,17 +203,18 @@ def scalars_file(work_dir: str) -> str:
     return osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')
 
 
+#: Generator options added after data sets were recorded, with the value that reproduces those sets exactly: a set
+#: (or a stage trained on it) recorded without the option matches a request for that value.
+ADDED_DATA_OPTIONS = {'occluder_scale': 1.0}
+
+
 def data_identity(record: dict) -> dict:
-    """The identity (seed, options) of a generated set from its summary or a stage's record, with options the
-    generator gained after it was made resolved to their defaults, so that an older set or stage still matches."""
-    from famipose_mmpose.synthetic.config import make_config
+    """A generated set's identity as recorded (``dict(seed=..., config=...)``) with the options of
+    :data:`ADDED_DATA_OPTIONS` it predates filled in; everything else is compared as recorded."""
     config = record.get('config')
     if isinstance(config, dict):
-        try:
-            config = make_config('demo', **config).to_dict()
-        except (TypeError, ValueError):
-            pass  # unknown or invalid options: left as recorded, so the comparison fails and the stage is redone
-    return dict(seed=record.get('seed'), config=config)
+        config = {**ADDED_DATA_OPTIONS, **config}
+    return dict(record, config=config)
 
 
 def prepare_data(root: str, options: dict, seed: int) -> dict:
@@ -228,7 +229,7 @@ def prepare_data(root: str, options: dict, seed: int) -> dict:
     if osp.isfile(summary_file) and osp.isfile(osp.join(root, 'annotations', 'val_hard.json')):
         with open(summary_file) as f:
             summary = json.load(f)
-        if data_identity(summary) == wanted:
+        if data_identity(dict(seed=summary.get('seed'), config=summary.get('config'))) == wanted:
             log(f'using the synthetic set in {root}')
             return wanted
         log(f'{root} holds a synthetic set made with other options; generating it anew')
@@ -287,9 +288,10 @@ def train(config: str, work_dir: str, epochs: int, seed: int, root: str, data_id
 
 
 def test(config: str, checkpoint: str, work_dir: str, root: str, extra: Sequence[str], force: bool,
-         split: str = 'test', threads: Optional[int] = None) -> str:
+         split: str = 'test', threads: Optional[int] = None, data_id: Optional[dict] = None) -> str:
     """Test with the stock tools/test.py on ``split`` unless ``work_dir`` holds predictions made with the same
-    checkpoint and options; returns the folder of per-video prediction files. ``threads``: see
+    checkpoint, options and data set (``data_id``, as :func:`prepare_data` returns it: a regenerated set is tested
+    anew even with an unchanged checkpoint); returns the folder of per-video prediction files. ``threads``: see
     :func:`run_stock_tool`."""
     suffix = '' if split == 'test' else f'_{split}'
     pred_dir = osp.join(work_dir, 'predictions' + suffix)
@@ -298,10 +300,15 @@ def test(config: str, checkpoint: str, work_dir: str, root: str, extra: Sequence
                     split=split, options=list(extra))
     if threads is not None:
         settings['threads'] = threads
+    if data_id is not None:
+        settings['data'] = data_id
     if osp.isdir(pred_dir) and os.listdir(pred_dir) and not force and osp.isfile(settings_file):
         with open(settings_file) as f:
-            if json.load(f) == settings:
-                return pred_dir
+            previous = json.load(f)
+        if isinstance(previous, dict) and isinstance(previous.get('data'), dict):
+            previous['data'] = data_identity(previous['data'])
+        if previous == dict(settings, **({} if data_id is None else dict(data=data_identity(data_id)))):
+            return pred_dir
     if osp.isdir(pred_dir):
         shutil.rmtree(pred_dir)
     tool = osp.join(REPO, 'tools', 'test.py')
@@ -543,7 +550,7 @@ def run_repeat(repeat: int, arm_names: Sequence[str], preset: dict, args: argpar
 
     def stage1_test() -> dict:
         return dict(pred_dir=test(STAGE1_CONFIG, stage1_ckpt, stage1_dir, root, [], args.force or stage1_new,
-                                  args.split, threads),
+                                  args.split, threads, data_id),
                     scalars=stage1_scalars,
                     checkpoint=stage1_ckpt)
 
@@ -555,7 +562,8 @@ def run_repeat(repeat: int, arm_names: Sequence[str], preset: dict, args: argpar
         # stage 2 validates only at the end: one FAMI validation pass costs about a training epoch on the CPU
         ckpt, new = train(arm.config, arm_dir, stage2_epochs, seed, root, data_id, [f'load_from={stage1_ckpt}'] +
                           options, args.force or stage1_new, val_interval=stage2_epochs, threads=threads)
-        return dict(pred_dir=test(arm.config, ckpt, arm_dir, root, options, args.force or new, args.split, threads),
+        return dict(pred_dir=test(arm.config, ckpt, arm_dir, root, options, args.force or new, args.split, threads,
+                                  data_id),
                     scalars=scalars_file(arm_dir),
                     checkpoint=ckpt)
 

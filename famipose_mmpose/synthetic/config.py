@@ -31,7 +31,8 @@ class SyntheticConfig:
             people per video (1..99). Defaults to (2, 4).
         occlusion_rate (float): Roughly the fraction of person-frames with
             at least one joint covered by a moving occluder (calibrated on
-            the demo preset; the summary reports the real counts); 0
+            the demo preset at ``occluder_scale`` 1; the summary reports the
+            real counts); 0
             disables occluders. Defaults to 0.25.
         occluder_scale (float): Linear size of the occluders relative to
             the calibrated ranges (board width and height, pole width, disc

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
+import cv2
 import numpy as np
 
 from .config import SyntheticConfig
@@ -415,8 +416,9 @@ def _sample_occluder(rng: np.random.Generator, cfg: SyntheticConfig,
         extent = 2 * radius
         # Mostly sideways: crossing a body vertically would take too long.
         theta = rng.uniform(-0.6, 0.6)
-    # The surface tile keeps the calibrated size (it repeats over a larger
-    # occluder), so that occluder_scale changes no random draw.
+    # The surface tile is drawn at the calibrated size, so that
+    # occluder_scale changes no random draw, and stretched with the occluder
+    # below (repeating it would draw straight seams across a large one).
     tile_size = int(np.ptp(outline, axis=0).max()) + 4
     # Poles keep their length (taller than the frame), others scale whole.
     outline = outline * (np.array([cfg.occluder_scale, 1.0])
@@ -431,15 +433,22 @@ def _sample_occluder(rng: np.random.Generator, cfg: SyntheticConfig,
     center = aim + rng.normal(0, 0.15 * extent, size=2)
     if kind == 'pole':
         center[1] = aim[1] + rng.uniform(-0.3, 0.3) * cfg.image_height
+    color = random_color(rng)
+    texture = make_surface_tile(rng, min(tile_size, 4 * cfg.image_height),
+                                bool(rng.random() < 0.5))
+    if cfg.occluder_scale != 1.0 and kind != 'pole':  # a pole's tile already spans its width
+        side = min(int(round(texture.shape[0] * cfg.occluder_scale)),
+                   4 * cfg.image_height)
+        texture = cv2.resize(texture[:, :, 0], (side, side),
+                             interpolation=cv2.INTER_LINEAR)[:, :, None]
     return Occluder(
         kind=kind,
         outline=outline,
         center=center,
         velocity=velocity,
         t_center=t_center,
-        color=random_color(rng),
-        texture=make_surface_tile(rng, min(tile_size, 4 * cfg.image_height),
-                                  bool(rng.random() < 0.5)))
+        color=color,
+        texture=texture)
 
 
 def _sample_crowd(rng: np.random.Generator, cfg: SyntheticConfig) -> Crowd:

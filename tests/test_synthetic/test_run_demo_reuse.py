@@ -58,10 +58,65 @@ def test_set_made_before_a_new_generator_option_is_still_reused(run_demo, tmp_pa
     assert os.stat(summary_file).st_mtime_ns == stamp  # reused, not regenerated
     old_record = dict(seed=0, config={k: v for k, v in first['config'].items() if k != 'occluder_scale'})
     assert run_demo.data_identity(old_record) == first
+    # only the options added later are filled in: a record missing any other option does not match
+    assert run_demo.data_identity(dict(seed=0, config={})) != first
     bigger = run_demo.prepare_data(root, dict(preset='tiny', occluder_scale=2.0), seed=0)
     assert bigger != first
     with open(summary_file) as f:
         assert json.load(f)['config']['occluder_scale'] == 2.0
+
+
+def _fake_tool(calls):
+    """Stands in for tools/train.py and tools/test.py: records the call; a training writes a checkpoint, mmengine's
+    last_checkpoint marker and the CheckpointAliasHook link last.pth; a test writes a prediction file."""
+
+    def run(args, log_file, threads=None):
+        calls.append(args)
+        work_dir = args[args.index('--work-dir') + 1]
+        if osp.basename(args[1]) == 'test.py':
+            pred_dir = next(a for a in args if a.startswith('test_evaluator.out_dir=')).split('=', 1)[1]
+            os.makedirs(pred_dir, exist_ok=True)
+            open(osp.join(pred_dir, 'video.json'), 'w').close()
+            return
+        ckpt = osp.join(work_dir, 'epoch_1.pth')
+        open(ckpt, 'w').close()
+        with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+            f.write(ckpt)
+        if not osp.lexists(osp.join(work_dir, 'last.pth')):
+            os.symlink('epoch_1.pth', osp.join(work_dir, 'last.pth'))
+
+    return run
+
+
+def test_stages_recorded_before_a_new_option_are_reused_and_tests_follow_the_data(run_demo, tmp_path,
+                                                                                   monkeypatch):
+    """A trained stage and a test recorded before occluder_scale existed are reused for the same data; a stage
+    or a test of a regenerated set (other options) is redone, even when its checkpoint is unchanged."""
+    calls = []
+    monkeypatch.setattr(run_demo, 'run_stock_tool', _fake_tool(calls))
+    work_dir = str(tmp_path / 'stage')
+    data_id = run_demo.data_identity(dict(seed=0, config=dict(frames_per_video=8)))
+    assert data_id['config']['occluder_scale'] == 1.0
+    old_id = dict(seed=0, config=dict(frames_per_video=8))  # as recorded before the option existed
+
+    def train(data):
+        return run_demo.train(run_demo.STAGE1_CONFIG, work_dir, 2, 0, str(tmp_path), data, [], False,
+                              val_interval=1)
+
+    ckpt, trained = train(old_id)
+    assert trained and len(calls) == 1
+    assert train(data_id) == (ckpt, False) and len(calls) == 1
+    bigger = dict(seed=0, config=dict(frames_per_video=8, occluder_scale=2.0))
+
+    def test(data):
+        return run_demo.test(run_demo.STAGE1_CONFIG, ckpt, work_dir, str(tmp_path), [], False, 'val', None, data)
+
+    pred_dir = test(old_id)
+    assert os.listdir(pred_dir) and len(calls) == 2
+    assert test(data_id) == pred_dir and len(calls) == 2  # same set: the predictions are reused
+    test(bigger)
+    assert len(calls) == 3  # a regenerated set is tested anew with the same checkpoint
+    assert train(bigger)[1] and len(calls) == 4
 
 
 def test_train_reruns_only_when_settings_change(run_demo, tmp_path,
@@ -200,7 +255,8 @@ def test_run_repeat_gives_each_arm_its_checkpoint_and_thread_share(run_demo, tmp
         trained.append(dict(dir=osp.basename(work_dir), extra=list(extra), threads=threads))
         return osp.join(work_dir, 'best.pth'), True
 
-    def fake_test(config, checkpoint, work_dir, root, extra, force, split='test', threads=None):
+    def fake_test(config, checkpoint, work_dir, root, extra, force, split='test', threads=None, data_id=None):
+        assert data_id == dict(seed=0)  # every test records the data set it scored
         tested.append(dict(dir=osp.basename(work_dir), checkpoint=checkpoint, extra=list(extra), threads=threads))
         return osp.join(work_dir, 'predictions')
 

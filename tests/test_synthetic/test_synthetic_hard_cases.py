@@ -138,26 +138,50 @@ def test_ignore_regions_cover_the_crowd(rich_set, read_json):
     assert frames > 0
 
 
+def _occluder_scene(**options):
+    cfg = make_config('demo', frames_per_video=30, occlusion_rate=2.0, **options)
+    rng = np.random.default_rng(3)
+    return cfg, sample_scene(rng, cfg, num_people=3), rng
+
+
+def test_default_occluders_are_unchanged():
+    """occluder_scale 1.0 (the default) reproduces the occluders and the random stream of the generator before the
+    option existed (figures recorded from that version), so data sets and the stages trained on them stay valid."""
+    cfg, scene, rng = _occluder_scene()
+    assert cfg.occluder_scale == 1.0
+    assert rng.bit_generator.state['state']['state'] == 304980880636362393735517721708860361981
+    assert len(scene.occluders) == 15
+    fingerprint = sum(
+        float(np.abs(o.outline).sum() + np.abs(o.velocity).sum() + np.abs(o.center).sum() + o.texture.sum())
+        for o in scene.occluders)
+    assert fingerprint == pytest.approx(1379262.9159476445, rel=1e-9)
+
+
 def test_occluder_scale_grows_the_same_occluders():
-    """occluder_scale changes only the occluders' size: same count, kinds, targets and timing (same random draws),
-    outlines scaled, poles kept taller than the frame; 1.0 is the calibrated default."""
-    base = make_config('demo', frames_per_video=30, occlusion_rate=2.0)
-    assert base.occluder_scale == 1.0
-    big = make_config('demo', frames_per_video=30, occlusion_rate=2.0, occluder_scale=2.0)
-    small_scene = sample_scene(np.random.default_rng(3), base, num_people=3)
-    big_scene = sample_scene(np.random.default_rng(3), big, num_people=3)
+    """occluder_scale changes only the occluders' size: the same count, kinds, targets and timing (same random
+    draws); outlines and textures scaled, poles kept taller than the frame; each still sweeps over its target in
+    the same number of frames, so it moves faster."""
+    base, small_scene, small_rng = _occluder_scene()
+    big, big_scene, big_rng = _occluder_scene(occluder_scale=2.0)
+    assert small_rng.bit_generator.state == big_rng.bit_generator.state
     assert len(small_scene.occluders) == len(big_scene.occluders) > 4
     kinds = set()
     for small, large in zip(small_scene.occluders, big_scene.occluders):
-        assert small.kind == large.kind and small.t_center == large.t_center
+        assert small.kind == large.kind and small.t_center == large.t_center and small.color == large.color
         kinds.add(small.kind)
         width_small, height_small = np.ptp(small.outline, axis=0)
         width_large, height_large = np.ptp(large.outline, axis=0)
         if small.kind == 'pole':
             assert width_large == pytest.approx(2 * width_small)
             assert height_large == pytest.approx(height_small) and height_large > base.image_height
+            np.testing.assert_array_equal(large.texture, small.texture)
         else:
             np.testing.assert_allclose(large.outline, 2 * small.outline)
+            assert large.texture.shape[0] == min(2 * small.texture.shape[0], 4 * base.image_height)
+        # the speed relative to its target is (extent + 0.35 person heights) / sweep frames, the same sweep at both
+        # scales, so twice the extent is between 1x and 2x the speed; the target's walk is horizontal, so the
+        # vertical velocity shows the ratio
+        assert 1.05 < large.velocity[1] / small.velocity[1] < 2.0
     assert len(kinds) >= 2
     with pytest.raises(ValueError, match='occluder_scale'):
         make_config('demo', occluder_scale=0.0)
