@@ -217,6 +217,18 @@ def data_identity(record: dict) -> dict:
     return dict(record, config=config)
 
 
+def same_settings(previous: Any, settings: dict) -> bool:
+    """Whether a stage's recorded settings (``None`` when there are none) equal ``settings``, each side's data set
+    (its ``data`` entry) compared by :func:`data_identity`."""
+    if not isinstance(previous, dict):
+        return False
+
+    def resolved(record: dict) -> dict:
+        return dict(record, data=data_identity(record['data'])) if isinstance(record.get('data'), dict) else record
+
+    return resolved(previous) == resolved(settings)
+
+
 def prepare_data(root: str, options: dict, seed: int) -> dict:
     """Generate the synthetic set in ``root`` unless it holds one made with the same options; returns its identity
     (generator seed and resolved options), which the training stages record."""
@@ -267,9 +279,7 @@ def train(config: str, work_dir: str, epochs: int, seed: int, root: str, data_id
         if osp.isfile(settings_file):
             with open(settings_file) as f:
                 previous = json.load(f)
-            if isinstance(previous, dict) and isinstance(previous.get('data'), dict):
-                previous['data'] = data_identity(previous['data'])
-        if previous == dict(settings, data=data_identity(data_id)):
+        if same_settings(previous, settings):
             log(f'{osp.relpath(work_dir)} is trained already with these settings (--force to retrain)')
             return best_checkpoint(work_dir), False
         log(f'{osp.relpath(work_dir)} holds a run with other settings ({previous}); training anew')
@@ -304,11 +314,8 @@ def test(config: str, checkpoint: str, work_dir: str, root: str, extra: Sequence
         settings['data'] = data_id
     if osp.isdir(pred_dir) and os.listdir(pred_dir) and not force and osp.isfile(settings_file):
         with open(settings_file) as f:
-            previous = json.load(f)
-        if isinstance(previous, dict) and isinstance(previous.get('data'), dict):
-            previous['data'] = data_identity(previous['data'])
-        if previous == dict(settings, **({} if data_id is None else dict(data=data_identity(data_id)))):
-            return pred_dir
+            if same_settings(json.load(f), settings):
+                return pred_dir
     if osp.isdir(pred_dir):
         shutil.rmtree(pred_dir)
     tool = osp.join(REPO, 'tools', 'test.py')

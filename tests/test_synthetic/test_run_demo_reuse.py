@@ -123,20 +123,7 @@ def test_train_reruns_only_when_settings_change(run_demo, tmp_path,
                                                 monkeypatch):
     calls = []
 
-    def fake_stock_tool(args, log_file, threads=None):
-        """Stands in for tools/train.py: records the call, writes a
-        checkpoint, mmengine's last_checkpoint marker and the configs'
-        CheckpointAliasHook link last.pth."""
-        work_dir = args[args.index('--work-dir') + 1]
-        calls.append(args)
-        ckpt = osp.join(work_dir, 'epoch_1.pth')
-        open(ckpt, 'w').close()
-        with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
-            f.write(ckpt)
-        if not osp.lexists(osp.join(work_dir, 'last.pth')):
-            os.symlink('epoch_1.pth', osp.join(work_dir, 'last.pth'))
-
-    monkeypatch.setattr(run_demo, 'run_stock_tool', fake_stock_tool)
+    monkeypatch.setattr(run_demo, 'run_stock_tool', _fake_tool(calls))
     work_dir = str(tmp_path / 'stage')
     data_id = dict(seed=0, config=dict(frames_per_video=8))
 
